@@ -1,0 +1,133 @@
+//! Why a value did not leave the browser, and what was changed on its way out.
+//!
+//! Every drop names the field (a dotted path such as `props.plan` or `context.location.city`)
+//! and a reason. Reasons never contain the offending value: they end up in debug consoles,
+//! collector responses and logs, where a raw email or token must not reappear.
+
+use serde::Serialize;
+
+use crate::transform::url::UrlDrop;
+
+/// A value that was not sent, with the field it came from and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Drop {
+    /// Dotted path of the field, e.g. `props.plan`, `traits.email`, `context.location.city`.
+    pub field: String,
+    /// Why it was dropped.
+    pub reason: DropReason,
+}
+
+impl Drop {
+    /// A drop of `field` for `reason`.
+    pub fn new(field: impl Into<String>, reason: DropReason) -> Self {
+        Self {
+            field: field.into(),
+            reason,
+        }
+    }
+}
+
+impl std::fmt::Display for Drop {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.field, self.reason)
+    }
+}
+
+/// Why a value was dropped. The `Display` text is lowercase and never echoes the value.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "reason", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum DropReason {
+    /// The event name is not declared in the schema: the whole event is dropped.
+    UndeclaredEvent,
+    /// The property (or trait, or group kind) is not declared in the schema.
+    Undeclared,
+    /// A field the raw event format does not know.
+    UnknownField,
+    /// The schema does not capture this context field, or Sieve never captures it
+    /// (page title, city, postcode, coordinates, raw IP).
+    NotCaptured,
+    /// The value has the wrong JSON type.
+    WrongType {
+        /// What the schema expects, e.g. `integer`, `string`.
+        expected: &'static str,
+    },
+    /// A number outside the declared range.
+    OutOfRange,
+    /// A string that is not one of the declared enum values.
+    NotInEnum,
+    /// An empty string or an empty identifier.
+    Empty,
+    /// The value does not parse as its kind (a URL, a timestamp, a language tag, ...).
+    Invalid {
+        /// What it should have been, e.g. `rfc 3339 timestamp`.
+        expected: &'static str,
+    },
+    /// A URL that could not be kept.
+    Url {
+        /// Why.
+        #[serde(serialize_with = "display")]
+        why: UrlDrop,
+    },
+    /// An area too small to keep (a small region, a sparse grid cell): the coarser unit is kept.
+    SmallArea,
+    /// A same-site referrer: it says nothing about where the visitor came from.
+    SameSite,
+    /// An identifier dropped because the visitor asked not to be tracked (GPC or DNT).
+    Anonymous,
+    /// A received pseudonym that is not the hex of a keyed hash.
+    NotAPseudonym,
+    /// A received value that cleaning would change: the sender skipped or altered a transform.
+    NotClean,
+    /// More properties than the collector accepts in one event.
+    TooMany,
+}
+
+impl std::fmt::Display for DropReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::UndeclaredEvent => f.write_str("event not declared in the schema"),
+            Self::Undeclared => f.write_str("not declared in the schema"),
+            Self::UnknownField => f.write_str("unknown field"),
+            Self::NotCaptured => f.write_str("not captured"),
+            Self::WrongType { expected } => write!(f, "wrong type, expected {expected}"),
+            Self::OutOfRange => f.write_str("outside the declared range"),
+            Self::NotInEnum => f.write_str("not one of the declared values"),
+            Self::Empty => f.write_str("empty"),
+            Self::Invalid { expected } => write!(f, "not a valid {expected}"),
+            Self::Url { why } => write!(f, "{why}"),
+            Self::SmallArea => f.write_str("area too small to keep"),
+            Self::SameSite => f.write_str("same-site referrer"),
+            Self::Anonymous => f.write_str("identifier not sent: visitor opted out of tracking"),
+            Self::NotAPseudonym => f.write_str("not a pseudonym"),
+            Self::NotClean => f.write_str("not clean: cleaning it again changes it"),
+            Self::TooMany => f.write_str("too many properties"),
+        }
+    }
+}
+
+/// A value that was sent, but changed by a rule on its way (what Sentry Relay calls a remark):
+/// an auditor or a developer in debug mode sees which rule touched which field.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Redaction {
+    /// Dotted path of the field.
+    pub field: String,
+    /// The rule that changed it: `hashed`, `scrubbed:email`, `truncated`, `bucketed`,
+    /// `coarsened`, `placeholder`, ...
+    pub rule: String,
+}
+
+impl Redaction {
+    /// A redaction of `field` by `rule`.
+    pub fn new(field: impl Into<String>, rule: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            rule: rule.into(),
+        }
+    }
+}
+
+/// Serialize a value by its `Display` text (for reasons that carry a typed cause).
+fn display<T: std::fmt::Display, S: serde::Serializer>(v: &T, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(v)
+}

@@ -1,0 +1,742 @@
+//! The clean event and the two ways to get one: [`clean_event`] in the browser, from a raw
+//! event, and [`verify_event`] at the collector, from a received event that must already be
+//! clean.
+//!
+//! [`CleanEvent`] has private fields and no public constructor: the network and the store only
+//! take this type, so nothing that skipped the schema and its transforms can be sent or
+//! stored. [`clean_event`] destructures [`RawEvent`] without `..`, so a new raw field does not
+//! compile until someone decides its treatment.
+//!
+//! The collector trusts nothing a client sends: [`verify_event`] runs the received event back
+//! through the same pipeline and accepts it only if that changes nothing (every transform is
+//! idempotent), naming each field that is not clean otherwise.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use crate::drop::{Drop, DropReason, Redaction};
+use crate::raw::{RawContext, RawEvent};
+use crate::schema::{
+    LanguagePrecision, LocationPrecision, ReferrerPrecision, Schema, ScreenPrecision, UaPrecision,
+    UrlPrecision,
+};
+use crate::transform::identifier::{ClientKey, IdField, Pepper, Pseudonym, decode_hex, encode_hex};
+use crate::transform::language::clean_language;
+use crate::transform::location::{CleanLocation, RawLocation, clean_location};
+use crate::transform::screen::ScreenClass;
+use crate::transform::time::UnixTime;
+use crate::transform::ua::{ReducedUa, reduce};
+use crate::transform::url::{clean_page_url, clean_referrer};
+use crate::transform::value::{
+    CleanValue, Identifiers, MAX_URL_LENGTH, clean_identifier, clean_value,
+};
+
+/// A 128-bit random event id, chosen by the SDK, that lets the collector drop duplicates when
+/// a batch is retried. Serializes as 32 lowercase hex digits.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct EventId([u8; 16]);
+
+impl EventId {
+    /// An id from 16 random bytes (`crypto.getRandomValues` in the browser).
+    pub fn from_bytes(bytes: [u8; 16]) -> Self {
+        Self(bytes)
+    }
+
+    /// Parse the 32-hex-digit form.
+    pub fn parse(s: &str) -> Option<Self> {
+        let mut b = [0u8; 16];
+        decode_hex(s, &mut b).then_some(Self(b))
+    }
+
+    /// The bytes.
+    pub fn as_bytes(&self) -> &[u8; 16] {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for EventId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&encode_hex(&self.0))
+    }
+}
+
+impl std::fmt::Debug for EventId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "EventId({self})")
+    }
+}
+
+impl Serialize for EventId {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+fn rfc3339<S: serde::Serializer>(t: &UnixTime, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&t.to_rfc3339())
+}
+
+/// An event that may leave the browser and be stored. Only this crate can build one.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CleanEvent {
+    id: EventId,
+    event: String,
+    #[serde(serialize_with = "rfc3339")]
+    time: UnixTime,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    props: BTreeMap<String, CleanValue>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    user: Option<Pseudonym>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    groups: BTreeMap<String, Pseudonym>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    traits: BTreeMap<String, CleanValue>,
+    #[serde(skip_serializing_if = "CleanContext::is_empty")]
+    context: CleanContext,
+}
+
+/// The context of a clean event: every field already reduced to the schema's precision.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct CleanContext {
+    /// Page URL: origin + path with ID placeholders (+ allowlisted query), or origin only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// The referring origin; absent when same-site.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub referrer: Option<String>,
+    /// The reduced user agent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ua: Option<ReducedUa>,
+    /// Language (`en`) or locale (`en-US`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub language: Option<String>,
+    /// Screen size class.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub screen: Option<ScreenClass>,
+    /// Country, large region or coarse grid cell.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub location: Option<CleanLocation>,
+}
+
+impl CleanContext {
+    fn is_empty(&self) -> bool {
+        *self == Self::default()
+    }
+}
+
+impl CleanEvent {
+    /// The event id.
+    pub fn id(&self) -> EventId {
+        self.id
+    }
+    /// The event name, declared in the schema.
+    pub fn event(&self) -> &str {
+        &self.event
+    }
+    /// The truncated event time.
+    pub fn time(&self) -> UnixTime {
+        self.time
+    }
+    /// Declared, cleaned properties.
+    pub fn props(&self) -> &BTreeMap<String, CleanValue> {
+        &self.props
+    }
+    /// The user pseudonym.
+    pub fn user(&self) -> Option<&Pseudonym> {
+        self.user.as_ref()
+    }
+    /// Group pseudonyms by kind.
+    pub fn groups(&self) -> &BTreeMap<String, Pseudonym> {
+        &self.groups
+    }
+    /// Declared, cleaned traits.
+    pub fn traits(&self) -> &BTreeMap<String, CleanValue> {
+        &self.traits
+    }
+    /// The reduced context.
+    pub fn context(&self) -> &CleanContext {
+        &self.context
+    }
+
+    /// The form the collector stores: every pseudonym re-keyed under the epoch's secret
+    /// pepper, so what the browser sent (hashed under a public key) is never stored.
+    pub fn rekeyed(&self, pepper: &Pepper) -> CleanEvent {
+        let mut out = self.clone();
+        out.user = self.user.as_ref().map(|p| p.rekey(pepper, IdField::UserId));
+        for (kind, p) in &mut out.groups {
+            *p = p.rekey(pepper, IdField::Group(kind));
+        }
+        for (name, v) in &mut out.props {
+            if let CleanValue::Pseudonym(p) = v {
+                *p = p.rekey(pepper, IdField::Prop(name));
+            }
+        }
+        for (name, v) in &mut out.traits {
+            if let CleanValue::Pseudonym(p) = v {
+                *p = p.rekey(pepper, IdField::Trait(name));
+            }
+        }
+        out
+    }
+
+    /// The event with its time corrected for the client's clock skew and truncated again to the
+    /// schema's precision (see [`UnixTime::corrected`]).
+    pub fn with_corrected_time(
+        &self,
+        sent_at: UnixTime,
+        received_at: UnixTime,
+        schema: &Schema,
+    ) -> CleanEvent {
+        CleanEvent {
+            time: self
+                .time
+                .corrected(sent_at, received_at, schema.context.time),
+            ..self.clone()
+        }
+    }
+}
+
+/// Choices that change what is sent, made by the visitor rather than the schema.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct CleanOptions {
+    /// The visitor signalled Global Privacy Control or Do Not Track: send no identifier at all
+    /// (user, groups, identifier properties and traits), only anonymous events.
+    pub anonymous: bool,
+}
+
+impl CleanOptions {
+    /// Options for an anonymous visitor (GPC or DNT).
+    pub fn anonymous() -> Self {
+        Self { anonymous: true }
+    }
+}
+
+/// The result of cleaning one raw event.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Outcome {
+    /// The clean event, or `None` when the whole event was dropped (see `drops`).
+    pub event: Option<CleanEvent>,
+    /// Everything that was not sent, with its reason.
+    pub drops: Vec<Drop>,
+    /// Everything that was sent changed, with the rule that changed it.
+    pub redactions: Vec<Redaction>,
+}
+
+/// Clean a raw event under the schema: the only way to build a [`CleanEvent`] from app data.
+pub fn clean_event(
+    raw: &RawEvent,
+    schema: &Schema,
+    key: &ClientKey,
+    id: EventId,
+    options: CleanOptions,
+) -> Outcome {
+    Pipeline::new(schema, Identifiers::Hash(key), options).run(raw, id)
+}
+
+struct Pipeline<'s> {
+    schema: &'s Schema,
+    ids: Identifiers<'s>,
+    options: CleanOptions,
+    drops: Vec<Drop>,
+    redactions: Vec<Redaction>,
+}
+
+impl<'s> Pipeline<'s> {
+    fn new(schema: &'s Schema, ids: Identifiers<'s>, options: CleanOptions) -> Self {
+        Self {
+            schema,
+            ids,
+            options,
+            drops: Vec::new(),
+            redactions: Vec::new(),
+        }
+    }
+
+    fn drop(&mut self, field: impl Into<String>, reason: DropReason) {
+        self.drops.push(Drop::new(field, reason));
+    }
+
+    fn run(mut self, raw: &RawEvent, id: EventId) -> Outcome {
+        let event = self.event(raw, id);
+        Outcome {
+            event,
+            drops: self.drops,
+            redactions: self.redactions,
+        }
+    }
+
+    fn event(&mut self, raw: &RawEvent, id: EventId) -> Option<CleanEvent> {
+        // No `..`: a new raw field must be given a treatment before this compiles.
+        let RawEvent {
+            event,
+            timestamp,
+            props,
+            user_id,
+            groups,
+            traits,
+            context,
+        } = raw;
+        let schema = self.schema;
+        let Some(def) = schema.events.get(event) else {
+            self.drop("event", DropReason::UndeclaredEvent);
+            return None;
+        };
+        let time = match timestamp.as_deref().map(UnixTime::parse_rfc3339) {
+            Some(Some(t)) => t.truncate(schema.context.time),
+            Some(None) => {
+                self.drop(
+                    "timestamp",
+                    DropReason::Invalid {
+                        expected: "rfc 3339 timestamp from 2000 to 2200",
+                    },
+                );
+                return None;
+            }
+            None => {
+                self.drop("timestamp", DropReason::Empty);
+                return None;
+            }
+        };
+        let props = self.values("props", props, |name| {
+            def.props.get(name).map(|d| (&d.kind, IdField::Prop(name)))
+        });
+        let traits = self.values("traits", traits, |name| {
+            schema
+                .identity
+                .traits
+                .get(name)
+                .map(|d| (&d.kind, IdField::Trait(name)))
+        });
+        let user = user_id.as_ref().and_then(|raw| {
+            if schema.identity.user_id.is_none() {
+                self.drop("user_id", DropReason::Undeclared);
+                return None;
+            }
+            self.identifier("user_id", IdField::UserId, raw)
+        });
+        let mut clean_groups = BTreeMap::new();
+        for (kind, raw) in groups {
+            let field = format!("groups.{kind}");
+            if !schema.identity.groups.contains_key(kind) {
+                self.drop(field, DropReason::Undeclared);
+            } else if let Some(p) = self.identifier(&field, IdField::Group(kind), raw) {
+                clean_groups.insert(kind.clone(), p);
+            }
+        }
+        let context = self.context(context);
+        Some(CleanEvent {
+            id,
+            event: event.clone(),
+            time,
+            props,
+            user,
+            groups: clean_groups,
+            traits,
+            context,
+        })
+    }
+
+    fn identifier(&mut self, field: &str, id_field: IdField<'_>, raw: &Value) -> Option<Pseudonym> {
+        if self.options.anonymous {
+            self.drop(field, DropReason::Anonymous);
+            return None;
+        }
+        match clean_identifier(id_field, raw, self.ids) {
+            Ok(p) => {
+                if matches!(self.ids, Identifiers::Hash(_)) {
+                    self.redactions.push(Redaction::new(field, "hashed"));
+                }
+                Some(p)
+            }
+            Err(reason) => {
+                self.drop(field, reason);
+                None
+            }
+        }
+    }
+
+    fn values<'d>(
+        &mut self,
+        section: &str,
+        raw: &'d Map<String, Value>,
+        declared: impl Fn(&'d str) -> Option<(&'s crate::schema::PropKind, IdField<'d>)>,
+    ) -> BTreeMap<String, CleanValue> {
+        let mut out = BTreeMap::new();
+        for (name, value) in raw {
+            let field = format!("{section}.{name}");
+            let Some((kind, id_field)) = declared(name) else {
+                self.drop(field, DropReason::Undeclared);
+                continue;
+            };
+            if value.is_null() {
+                continue;
+            }
+            if matches!(kind, crate::schema::PropKind::Identifier) && self.options.anonymous {
+                self.drop(field, DropReason::Anonymous);
+                continue;
+            }
+            match clean_value(
+                kind,
+                id_field,
+                value,
+                self.ids,
+                &self.schema.query_allowlist,
+            ) {
+                Ok((v, rule)) => {
+                    if let Some(rule) = rule {
+                        self.redactions.push(Redaction::new(field, rule));
+                    }
+                    out.insert(name.clone(), v);
+                }
+                Err(reason) => self.drop(field, reason),
+            }
+        }
+        out
+    }
+
+    fn context(&mut self, raw: &RawContext) -> CleanContext {
+        // No `..` here either.
+        let RawContext {
+            url,
+            referrer,
+            title,
+            user_agent,
+            ua_hints,
+            language,
+            screen_width,
+            screen_height,
+            location,
+        } = raw;
+        let policy = self.schema.context;
+        let mut out = CleanContext::default();
+
+        let page = url
+            .as_deref()
+            .map(|u| clean_page_url(u, &self.schema.query_allowlist, MAX_URL_LENGTH));
+        if let Some(page) = &page {
+            match (policy.url, page) {
+                (UrlPrecision::None, _) => self.drop("context.url", DropReason::NotCaptured),
+                (_, Err(why)) => self.drop("context.url", DropReason::Url { why: why.clone() }),
+                (UrlPrecision::Path, Ok(clean)) => out.url = Some(clean.as_str().to_owned()),
+                (UrlPrecision::Origin, Ok(_)) => {
+                    out.url = url
+                        .as_deref()
+                        .and_then(|u| clean_referrer(u, None).ok().flatten());
+                }
+            }
+            if out.url.is_some() && out.url.as_deref() != url.as_deref() {
+                self.redactions.push(Redaction::new("context.url", "url"));
+            }
+        }
+        if let Some(r) = referrer.as_deref().filter(|r| !r.is_empty()) {
+            if policy.referrer == ReferrerPrecision::None {
+                self.drop("context.referrer", DropReason::NotCaptured);
+            } else {
+                let page_host = page
+                    .as_ref()
+                    .and_then(|p| p.as_ref().ok())
+                    .map(|p| p.host().to_owned());
+                match clean_referrer(r, page_host.as_deref()) {
+                    Ok(Some(origin)) => {
+                        if origin != r {
+                            self.redactions
+                                .push(Redaction::new("context.referrer", "origin"));
+                        }
+                        out.referrer = Some(origin);
+                    }
+                    Ok(None) => self.drop("context.referrer", DropReason::SameSite),
+                    Err(why) => self.drop("context.referrer", DropReason::Url { why }),
+                }
+            }
+        }
+        if title.is_some() {
+            self.drop("context.title", DropReason::NotCaptured);
+        }
+        if user_agent.is_some() || ua_hints.is_some() {
+            if policy.user_agent == UaPrecision::None {
+                self.drop("context.user_agent", DropReason::NotCaptured);
+            } else {
+                out.ua = Some(reduce(user_agent.as_deref(), ua_hints.as_ref()));
+                self.redactions
+                    .push(Redaction::new("context.user_agent", "reduced"));
+            }
+        }
+        if let Some(lang) = language {
+            match (policy.language, clean_language(lang, policy.language)) {
+                (LanguagePrecision::None, _) => {
+                    self.drop("context.language", DropReason::NotCaptured)
+                }
+                (_, None) => self.drop(
+                    "context.language",
+                    DropReason::Invalid {
+                        expected: "bcp 47 language tag",
+                    },
+                ),
+                (_, Some(l)) => {
+                    if l != *lang {
+                        self.redactions
+                            .push(Redaction::new("context.language", "coarsened"));
+                    }
+                    out.language = Some(l);
+                }
+            }
+        }
+        if let Some(w) = screen_width {
+            match (policy.screen, ScreenClass::of_width(*w)) {
+                (ScreenPrecision::None, _) => self.drop("context.screen", DropReason::NotCaptured),
+                (_, None) => self.drop("context.screen.width", DropReason::OutOfRange),
+                (ScreenPrecision::Class, Some(c)) => {
+                    out.screen = Some(c);
+                    self.redactions
+                        .push(Redaction::new("context.screen", "coarsened:class"));
+                }
+            }
+        }
+        if screen_height.is_some() {
+            self.drop("context.screen.height", DropReason::NotCaptured);
+        }
+        if let Some(loc) = location {
+            out.location =
+                clean_location(loc, policy.location, &mut self.drops, &mut self.redactions);
+        }
+        out
+    }
+}
+
+/// Why a received event was not stored: its id if it had a valid one, and every reason.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Rejection {
+    /// The event id, when the event carried a valid one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<EventId>,
+    /// Every field that is not clean, and why.
+    pub reasons: Vec<Drop>,
+}
+
+impl std::fmt::Display for Rejection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let reasons: Vec<String> = self.reasons.iter().map(ToString::to_string).collect();
+        f.write_str(&reasons.join("; "))
+    }
+}
+
+/// The collector's check: accept a received event only if it is already a fixed point of the
+/// schema's transforms, and name every field that is not otherwise.
+pub fn verify_event(received: &Value, schema: &Schema) -> Result<CleanEvent, Rejection> {
+    let mut reasons = Vec::new();
+    let Some(obj) = received.as_object() else {
+        return Err(Rejection {
+            id: None,
+            reasons: vec![Drop::new(
+                "event",
+                DropReason::WrongType { expected: "object" },
+            )],
+        });
+    };
+    let id = obj
+        .get("id")
+        .and_then(Value::as_str)
+        .and_then(EventId::parse);
+    if id.is_none() {
+        reasons.push(Drop::new(
+            "id",
+            DropReason::Invalid {
+                expected: "event id of 32 hex digits",
+            },
+        ));
+    }
+    let reject = |reasons| Rejection { id, reasons };
+
+    let mut raw = RawEvent::default();
+    let mut ua = None;
+    let mut screen = None;
+    for (key, value) in obj {
+        match key.as_str() {
+            "id" => {}
+            "event" => match value.as_str() {
+                Some(s) => raw.event = s.to_owned(),
+                None => reasons.push(Drop::new(
+                    "event",
+                    DropReason::WrongType { expected: "string" },
+                )),
+            },
+            "time" => match value.as_str() {
+                Some(s) => raw.timestamp = Some(s.to_owned()),
+                None => reasons.push(Drop::new(
+                    "time",
+                    DropReason::WrongType { expected: "string" },
+                )),
+            },
+            "user" => raw.user_id = Some(value.clone()),
+            "props" | "groups" | "traits" => match value.as_object() {
+                Some(m) => match key.as_str() {
+                    "props" => raw.props = m.clone(),
+                    "groups" => raw.groups = m.clone(),
+                    _ => raw.traits = m.clone(),
+                },
+                None => reasons.push(Drop::new(
+                    key.clone(),
+                    DropReason::WrongType { expected: "object" },
+                )),
+            },
+            "context" => received_context(
+                value,
+                schema,
+                &mut raw.context,
+                &mut ua,
+                &mut screen,
+                &mut reasons,
+            ),
+            _ => reasons.push(Drop::new(key.clone(), DropReason::UnknownField)),
+        }
+    }
+    let Some(id) = id else {
+        return Err(reject(reasons));
+    };
+    let outcome =
+        Pipeline::new(schema, Identifiers::Received, CleanOptions::default()).run(&raw, id);
+    reasons.extend(outcome.drops);
+    let Some(mut event) = outcome.event else {
+        return Err(reject(reasons));
+    };
+    event.context.ua = ua;
+    event.context.screen = screen;
+    if !reasons.is_empty() {
+        return Err(reject(reasons));
+    }
+    // Every field parsed and passed its transform; now the transform must not have changed it.
+    let again = serde_json::to_value(&event).expect("a clean event always serializes");
+    diff("", received, &again, 2, &mut reasons);
+    if reasons.is_empty() {
+        Ok(event)
+    } else {
+        Err(reject(reasons))
+    }
+}
+
+/// The context of a received event, in its clean form, turned back into transform inputs.
+/// The user agent and screen are already reduced and have no raw form: they are checked here.
+fn received_context(
+    v: &Value,
+    schema: &Schema,
+    raw: &mut RawContext,
+    ua: &mut Option<ReducedUa>,
+    screen: &mut Option<ScreenClass>,
+    reasons: &mut Vec<Drop>,
+) {
+    let Some(obj) = v.as_object() else {
+        reasons.push(Drop::new(
+            "context",
+            DropReason::WrongType { expected: "object" },
+        ));
+        return;
+    };
+    for (key, value) in obj {
+        let field = format!("context.{key}");
+        match key.as_str() {
+            "url" | "referrer" | "language" => match value.as_str() {
+                Some(s) => {
+                    let slot = match key.as_str() {
+                        "url" => &mut raw.url,
+                        "referrer" => &mut raw.referrer,
+                        _ => &mut raw.language,
+                    };
+                    *slot = Some(s.to_owned());
+                }
+                None => reasons.push(Drop::new(
+                    field,
+                    DropReason::WrongType { expected: "string" },
+                )),
+            },
+            "ua" => match serde_json::from_value::<ReducedUa>(value.clone()) {
+                _ if schema.context.user_agent == UaPrecision::None => {
+                    reasons.push(Drop::new(field, DropReason::NotCaptured))
+                }
+                Ok(r) if r.is_canonical() => *ua = Some(r),
+                _ => reasons.push(Drop::new(
+                    field,
+                    DropReason::Invalid {
+                        expected: "reduced user agent",
+                    },
+                )),
+            },
+            "screen" => match value.as_str().and_then(ScreenClass::parse) {
+                _ if schema.context.screen == ScreenPrecision::None => {
+                    reasons.push(Drop::new(field, DropReason::NotCaptured))
+                }
+                Some(c) => *screen = Some(c),
+                None => reasons.push(Drop::new(
+                    field,
+                    DropReason::Invalid {
+                        expected: "screen class",
+                    },
+                )),
+            },
+            "location" => {
+                let Some(loc) = value.as_object() else {
+                    reasons.push(Drop::new(
+                        field,
+                        DropReason::WrongType { expected: "object" },
+                    ));
+                    continue;
+                };
+                let mut r = RawLocation::default();
+                for (k, v) in loc {
+                    match (k.as_str(), v) {
+                        ("country", Value::String(s)) => r.country = Some(s.clone()),
+                        ("region", Value::String(s)) => r.region = Some(s.clone()),
+                        ("cell", Value::Object(c))
+                            if schema.context.location == LocationPrecision::Grid =>
+                        {
+                            r.lat = c.get("lat").and_then(Value::as_f64);
+                            r.lon = c.get("lon").and_then(Value::as_f64);
+                        }
+                        _ => reasons.push(Drop::new(
+                            format!("{field}.{k}"),
+                            DropReason::Invalid {
+                                expected: "clean location",
+                            },
+                        )),
+                    }
+                }
+                raw.location = Some(r);
+            }
+            _ => reasons.push(Drop::new(field, DropReason::UnknownField)),
+        }
+    }
+}
+
+/// Name the fields where `got` and `want` differ, descending `depth` levels into objects.
+fn diff(path: &str, got: &Value, want: &Value, depth: usize, out: &mut Vec<Drop>) {
+    if got == want {
+        return;
+    }
+    let (Value::Object(g), Value::Object(w), 1..) = (got, want, depth) else {
+        out.push(Drop::new(
+            if path.is_empty() { "event" } else { path },
+            DropReason::NotClean,
+        ));
+        return;
+    };
+    let mut keys: Vec<&String> = g.keys().chain(w.keys()).collect();
+    keys.sort_unstable();
+    keys.dedup();
+    for k in keys {
+        let p = if path.is_empty() {
+            k.clone()
+        } else {
+            format!("{path}.{k}")
+        };
+        diff(
+            &p,
+            g.get(k).unwrap_or(&Value::Null),
+            w.get(k).unwrap_or(&Value::Null),
+            depth - 1,
+            out,
+        );
+    }
+}

@@ -1,0 +1,229 @@
+//! The raw event: everything the app and the browser know, before cleaning.
+//!
+//! Its JSON shape is a public contract (documented in `docs/events.md`): the SDK builds it from
+//! `track`/`identify`/`group`/`page` and the page, and auditors feed it to the collector's
+//! `preview` command. Reading it never fails on a single bad field: a field of the wrong type
+//! or an unknown field is dropped with its reason and the rest of the event goes on, so one
+//! mistake in an app never costs the whole event.
+//!
+//! The fields are public so the SDK can build a raw event directly; only
+//! [`crate::event::clean_event`] turns one into something that may be sent.
+
+use serde_json::{Map, Value};
+
+use crate::drop::{Drop, DropReason};
+use crate::transform::location::RawLocation;
+use crate::transform::ua::ClientHints;
+
+/// What the app and the browser know about one event.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RawEvent {
+    /// The event name (`signup`, `page_view`, ...).
+    pub event: String,
+    /// When it happened, RFC 3339, by the client's clock.
+    pub timestamp: Option<String>,
+    /// Event properties as the app passed them.
+    pub props: Map<String, Value>,
+    /// The user id from `identify`.
+    pub user_id: Option<Value>,
+    /// Group ids by kind, from `group` (`{"org": "org-abc"}`).
+    pub groups: Map<String, Value>,
+    /// Traits from `identify` (name, email, plan, ...).
+    pub traits: Map<String, Value>,
+    /// What the browser knows about the page and the visitor.
+    pub context: RawContext,
+}
+
+/// What the browser knows about the page and the visitor.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RawContext {
+    /// The full page URL.
+    pub url: Option<String>,
+    /// The full referrer URL.
+    pub referrer: Option<String>,
+    /// The page title: never sent (titles often carry names), read only to be dropped.
+    pub title: Option<String>,
+    /// The full user-agent string.
+    pub user_agent: Option<String>,
+    /// User-Agent Client Hints.
+    pub ua_hints: Option<ClientHints>,
+    /// The browser language (BCP 47).
+    pub language: Option<String>,
+    /// Screen width in CSS pixels.
+    pub screen_width: Option<u64>,
+    /// Screen height in CSS pixels: never sent, read only to be dropped.
+    pub screen_height: Option<u64>,
+    /// A location the app supplies, if any.
+    pub location: Option<RawLocation>,
+}
+
+impl RawEvent {
+    /// Read a raw event from its JSON form. Fails only when there is no event at all (not an
+    /// object, or no event name); every other problem drops one field and is recorded.
+    pub fn from_value(v: &Value) -> Result<(RawEvent, Vec<Drop>), Drop> {
+        let Some(obj) = v.as_object() else {
+            return Err(Drop::new(
+                "event",
+                DropReason::WrongType { expected: "object" },
+            ));
+        };
+        let mut drops = Vec::new();
+        let event = match obj.get("event") {
+            Some(Value::String(s)) if !s.is_empty() => s.clone(),
+            Some(Value::String(_)) | None => return Err(Drop::new("event", DropReason::Empty)),
+            Some(_) => {
+                return Err(Drop::new(
+                    "event",
+                    DropReason::WrongType { expected: "string" },
+                ));
+            }
+        };
+        let mut raw = RawEvent {
+            event,
+            ..RawEvent::default()
+        };
+        for (key, value) in obj {
+            match key.as_str() {
+                "event" => {}
+                "timestamp" => raw.timestamp = string(key, value, &mut drops),
+                "props" => raw.props = object(key, value, &mut drops),
+                "user_id" => raw.user_id = (!value.is_null()).then(|| value.clone()),
+                "groups" => raw.groups = object(key, value, &mut drops),
+                "traits" => raw.traits = object(key, value, &mut drops),
+                "context" => raw.context = RawContext::from_value(value, &mut drops),
+                _ => drops.push(Drop::new(key.clone(), DropReason::UnknownField)),
+            }
+        }
+        Ok((raw, drops))
+    }
+}
+
+impl RawContext {
+    fn from_value(v: &Value, drops: &mut Vec<Drop>) -> RawContext {
+        let mut ctx = RawContext::default();
+        let Some(obj) = v.as_object() else {
+            if !v.is_null() {
+                drops.push(Drop::new(
+                    "context",
+                    DropReason::WrongType { expected: "object" },
+                ));
+            }
+            return ctx;
+        };
+        for (key, value) in obj {
+            let field = format!("context.{key}");
+            match key.as_str() {
+                "url" => ctx.url = string(&field, value, drops),
+                "referrer" => ctx.referrer = string(&field, value, drops),
+                "title" => ctx.title = string(&field, value, drops),
+                "user_agent" => ctx.user_agent = string(&field, value, drops),
+                "language" => ctx.language = string(&field, value, drops),
+                "ua_hints" => match serde_json::from_value::<ClientHints>(value.clone()) {
+                    Ok(h) => ctx.ua_hints = Some(h),
+                    // serde's message may quote the value: keep only the field and the expectation.
+                    Err(_) => drops.push(Drop::new(
+                        field,
+                        DropReason::Invalid {
+                            expected: "client hints object",
+                        },
+                    )),
+                },
+                "screen" => {
+                    let Some(s) = value.as_object() else {
+                        drops.push(Drop::new(
+                            field,
+                            DropReason::WrongType { expected: "object" },
+                        ));
+                        continue;
+                    };
+                    for (k, v) in s {
+                        let f = format!("{field}.{k}");
+                        let n = v.as_u64();
+                        match (k.as_str(), n) {
+                            ("width", Some(n)) => ctx.screen_width = Some(n),
+                            ("height", Some(n)) => ctx.screen_height = Some(n),
+                            ("width" | "height", None) => drops.push(Drop::new(
+                                f,
+                                DropReason::WrongType {
+                                    expected: "whole number",
+                                },
+                            )),
+                            _ => drops.push(Drop::new(f, DropReason::UnknownField)),
+                        }
+                    }
+                }
+                "location" => ctx.location = location(&field, value, drops),
+                _ => drops.push(Drop::new(field, DropReason::UnknownField)),
+            }
+        }
+        ctx
+    }
+}
+
+fn location(field: &str, v: &Value, drops: &mut Vec<Drop>) -> Option<RawLocation> {
+    let Some(obj) = v.as_object() else {
+        drops.push(Drop::new(
+            field,
+            DropReason::WrongType { expected: "object" },
+        ));
+        return None;
+    };
+    let mut loc = RawLocation::default();
+    for (key, value) in obj {
+        let f = format!("{field}.{key}");
+        match key.as_str() {
+            "country" => loc.country = string(&f, value, drops),
+            "region" => loc.region = string(&f, value, drops),
+            "city" => loc.city = Some(String::new()).filter(|_| !value.is_null()),
+            "postcode" | "postal_code" | "zip" => {
+                loc.postcode = Some(String::new()).filter(|_| !value.is_null())
+            }
+            "lat" | "latitude" => loc.lat = number(&f, value, drops),
+            "lon" | "lng" | "longitude" => loc.lon = number(&f, value, drops),
+            _ => drops.push(Drop::new(f, DropReason::UnknownField)),
+        }
+    }
+    Some(loc)
+}
+
+fn string(field: &str, v: &Value, drops: &mut Vec<Drop>) -> Option<String> {
+    match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Null => None,
+        _ => {
+            drops.push(Drop::new(
+                field,
+                DropReason::WrongType { expected: "string" },
+            ));
+            None
+        }
+    }
+}
+
+fn number(field: &str, v: &Value, drops: &mut Vec<Drop>) -> Option<f64> {
+    match v.as_f64() {
+        Some(n) => Some(n),
+        None if v.is_null() => None,
+        None => {
+            drops.push(Drop::new(
+                field,
+                DropReason::WrongType { expected: "number" },
+            ));
+            None
+        }
+    }
+}
+
+fn object(field: &str, v: &Value, drops: &mut Vec<Drop>) -> Map<String, Value> {
+    match v {
+        Value::Object(m) => m.clone(),
+        Value::Null => Map::new(),
+        _ => {
+            drops.push(Drop::new(
+                field,
+                DropReason::WrongType { expected: "object" },
+            ));
+            Map::new()
+        }
+    }
+}

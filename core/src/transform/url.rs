@@ -1,0 +1,998 @@
+//! Page URLs and referrers: what is kept of a URL before it leaves the browser.
+//!
+//! A page URL keeps its origin and path; path segments that look like identifiers
+//! (numbers, UUIDs, hex, emails, tokens) become placeholders; the query keeps only
+//! allowlisted parameters with short clean values; userinfo and fragment are dropped.
+//! A referrer keeps its origin only, and none at all when it is the same site.
+//! Cleaning is a fixed point, so the collector can check a client by cleaning again.
+//!
+//! Deliberately not done: no general URL parsing (only absolute `http`/`https` URLs as a
+//! browser hands them over, already punycoded and normalised); no IDNA, no resolution of
+//! `.`/`..` segments, no Public Suffix List (see [`clean_referrer`] for the approximation).
+//! The input is never echoed, not even in an error.
+
+use std::fmt;
+use std::net::Ipv6Addr;
+
+use super::text::{Finding, classify_whole, first_finding};
+
+/// Why a URL was dropped. The message never contains the input, which may be the very
+/// thing that must not be logged.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum UrlDrop {
+    /// Not an absolute URL, or one whose authority is malformed.
+    Unparseable,
+    /// An absolute URL with a scheme other than `http` or `https`.
+    Scheme,
+    /// Even the origin alone is longer than the limit.
+    TooLong,
+}
+
+impl fmt::Display for UrlDrop {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            UrlDrop::Unparseable => "not an absolute http(s) url",
+            UrlDrop::Scheme => "url scheme is not http or https",
+            UrlDrop::TooLong => "url origin is longer than the limit",
+        })
+    }
+}
+
+impl std::error::Error for UrlDrop {}
+
+/// A cleaned page URL: origin, path with placeholders, allowlisted query. Only
+/// [`clean_page_url`] builds one; it serializes as the plain URL string.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct CleanUrl {
+    url: String,
+    host: String,
+}
+
+impl CleanUrl {
+    /// The cleaned URL.
+    pub fn as_str(&self) -> &str {
+        &self.url
+    }
+
+    /// The host: lowercase, without port; an IPv6 literal keeps its brackets.
+    pub fn host(&self) -> &str {
+        &self.host
+    }
+
+    /// Accept `s` only if it is already clean: cleaning it again (allowing exactly the
+    /// query names it carries, with no length cap) must leave it unchanged. The caller
+    /// still has to check the query names against its own allowlist.
+    pub fn parse_clean(s: &str) -> Result<CleanUrl, UrlDrop> {
+        let names: Vec<String> = split_url(s)
+            .ok()
+            .and_then(|parts| parts.query)
+            .map(|q| {
+                q.split('&')
+                    .map(|p| form_decode(p.split('=').next().unwrap_or("")))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let clean = clean_page_url(s, &names, usize::MAX)?;
+        if clean.url == s {
+            Ok(clean)
+        } else {
+            Err(UrlDrop::Unparseable)
+        }
+    }
+}
+
+impl fmt::Display for CleanUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.url)
+    }
+}
+
+impl serde::Serialize for CleanUrl {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.url)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for CleanUrl {
+    /// Only an already clean URL deserializes (see [`CleanUrl::parse_clean`]).
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let s = <std::borrow::Cow<'de, str> as serde::Deserialize>::deserialize(deserializer)?;
+        CleanUrl::parse_clean(&s).map_err(|_| serde::de::Error::custom("not a clean page url"))
+    }
+}
+
+/// The parameters a site typically allowlists: campaign attribution, nothing personal.
+pub const DEFAULT_ALLOWED_QUERY: [&str; 5] = [
+    "utm_source",
+    "utm_medium",
+    "utm_campaign",
+    "utm_term",
+    "utm_content",
+];
+
+/// Longest query value kept, in chars: campaign names are short, payloads are not.
+pub const MAX_QUERY_VALUE: usize = 100;
+
+/// Clean a page URL: origin + path with ID-like segments replaced + allowlisted query,
+/// capped to `max_len` chars (the query goes first, then trailing path segments).
+///
+/// Placeholders: `:id` (numbers, IDs mixing letters and 4+ digits, phones, cards, IBANs,
+/// IPs, nested URLs), `:uuid`, `:hex`, `:email`, `:token` (JWTs, API keys, bearer tokens,
+/// high-entropy secrets).
+pub fn clean_page_url(
+    raw: &str,
+    allowed_query: &[String],
+    max_len: usize,
+) -> Result<CleanUrl, UrlDrop> {
+    let parts = split_url(raw)?;
+    let origin = parts.origin();
+    let segments: Vec<String> = path_segments(parts.path).map(clean_segment).collect();
+    let query = clean_query(parts.query, allowed_query);
+
+    let path_len = |k: usize| {
+        1 + segments[..k]
+            .iter()
+            .map(|s| s.len() + 1)
+            .sum::<usize>()
+            .saturating_sub(1)
+    };
+    let mut keep = segments.len();
+    let mut url_len = origin.len() + path_len(keep) + query.as_ref().map_or(0, |q| q.len() + 1);
+    let query = if url_len > max_len { None } else { query };
+    if query.is_none() {
+        url_len = origin.len() + path_len(keep);
+    }
+    while url_len > max_len && keep > 0 {
+        keep -= 1;
+        url_len = origin.len() + path_len(keep);
+    }
+    if url_len > max_len {
+        return Err(UrlDrop::TooLong);
+    }
+
+    let mut url = origin;
+    url.push('/');
+    url.push_str(&segments[..keep].join("/"));
+    if let Some(q) = query {
+        url.push('?');
+        url.push_str(&q);
+    }
+    Ok(CleanUrl {
+        url,
+        host: parts.host,
+    })
+}
+
+/// The referrer's origin (`https://www.google.com`, a non-default port kept), or
+/// `Ok(None)` when it is the same site as `page_host`: internal navigation is not a
+/// referral, and its path would leak the site's own URLs a second time.
+///
+/// Same site means the same host or the same registrable domain, approximated without
+/// the Public Suffix List as the last two labels, or the last three when the last two
+/// are a common multi-label suffix ([`MULTI_LABEL_SUFFIXES`]: `co.uk`, `com.au`, ... and
+/// shared hosting such as `github.io`). The approximation errs both ways on rare
+/// suffixes; erring towards "other site" only keeps an origin, never a path.
+pub fn clean_referrer(raw: &str, page_host: Option<&str>) -> Result<Option<String>, UrlDrop> {
+    let parts = split_url(raw)?;
+    if let Some(page) = page_host
+        && same_site(&parts.host, &normalize_host_arg(page))
+    {
+        return Ok(None);
+    }
+    Ok(Some(parts.origin()))
+}
+
+/// Two-label public suffixes under which registrable domains have three labels, and
+/// shared-hosting suffixes whose subdomains belong to different owners.
+pub const MULTI_LABEL_SUFFIXES: &[&str] = &[
+    "co.uk",
+    "org.uk",
+    "ac.uk",
+    "gov.uk",
+    "me.uk",
+    "ltd.uk",
+    "plc.uk",
+    "net.uk",
+    "sch.uk",
+    "com.au",
+    "net.au",
+    "org.au",
+    "edu.au",
+    "gov.au",
+    "co.nz",
+    "net.nz",
+    "org.nz",
+    "govt.nz",
+    "co.jp",
+    "ne.jp",
+    "or.jp",
+    "ac.jp",
+    "go.jp",
+    "com.br",
+    "net.br",
+    "org.br",
+    "gov.br",
+    "co.in",
+    "net.in",
+    "org.in",
+    "gov.in",
+    "ac.in",
+    "co.za",
+    "org.za",
+    "gov.za",
+    "com.mx",
+    "com.ar",
+    "com.cn",
+    "net.cn",
+    "org.cn",
+    "gov.cn",
+    "com.tw",
+    "com.hk",
+    "com.sg",
+    "com.my",
+    "co.kr",
+    "or.kr",
+    "co.id",
+    "co.il",
+    "com.tr",
+    "com.ua",
+    "co.th",
+    "com.vn",
+    "com.ph",
+    "com.pk",
+    "com.ng",
+    "com.eg",
+    "com.sa",
+    "com.co",
+    "com.pe",
+    "co.ke",
+    "com.pl",
+    "github.io",
+    "gitlab.io",
+    "vercel.app",
+    "netlify.app",
+    "pages.dev",
+    "workers.dev",
+    "herokuapp.com",
+    "blogspot.com",
+    "appspot.com",
+    "web.app",
+    "firebaseapp.com",
+    "azurewebsites.net",
+    "cloudfront.net",
+    "onrender.com",
+    "fly.dev",
+];
+
+fn same_site(a: &str, b: &str) -> bool {
+    if a == b {
+        return true;
+    }
+    let is_ip = |h: &str| h.starts_with('[') || h.bytes().all(|c| c.is_ascii_digit() || c == b'.');
+    if a.is_empty() || b.is_empty() || is_ip(a) || is_ip(b) {
+        return false;
+    }
+    registrable(a) == registrable(b)
+}
+
+fn registrable(host: &str) -> &str {
+    let dots: Vec<usize> = host.match_indices('.').map(|(k, _)| k).collect();
+    let from_label = |n: usize| -> &str {
+        if dots.len() < n {
+            host
+        } else {
+            &host[dots[dots.len() - n] + 1..]
+        }
+    };
+    if MULTI_LABEL_SUFFIXES.contains(&from_label(2)) {
+        from_label(3)
+    } else {
+        from_label(2)
+    }
+}
+
+/// The page host as a caller may pass it: any case, maybe with a port or trailing dot.
+fn normalize_host_arg(h: &str) -> String {
+    let h = h.trim().to_ascii_lowercase();
+    let h = if h.starts_with('[') {
+        h.split_inclusive(']').next().unwrap_or("").to_owned()
+    } else {
+        h.split(':').next().unwrap_or("").to_owned()
+    };
+    h.trim_end_matches('.').to_owned()
+}
+
+// ---------------------------------------------------------------- parsing
+
+#[derive(Debug)]
+struct Parts<'a> {
+    https: bool,
+    host: String,
+    port: Option<u16>,
+    path: &'a str,
+    query: Option<&'a str>,
+}
+
+impl Parts<'_> {
+    fn origin(&self) -> String {
+        let scheme = if self.https { "https" } else { "http" };
+        match self.port {
+            Some(port) => format!("{scheme}://{}:{port}", self.host),
+            None => format!("{scheme}://{}", self.host),
+        }
+    }
+}
+
+/// Longest host accepted (DNS limit); also bounds the origin of a referrer.
+const MAX_HOST: usize = 253;
+
+/// The strict parser: `scheme://[userinfo@]host[:port][/path][?query][#fragment]`.
+/// Userinfo and fragment are dropped here, before anything else sees them.
+fn split_url(raw: &str) -> Result<Parts<'_>, UrlDrop> {
+    let raw = raw.trim_matches(|c: char| c.is_ascii_whitespace() || c.is_ascii_control());
+    let colon = raw.find(':').ok_or(UrlDrop::Unparseable)?;
+    let scheme = &raw[..colon];
+    let valid_scheme = scheme
+        .bytes()
+        .next()
+        .is_some_and(|b| b.is_ascii_alphabetic())
+        && scheme
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'));
+    if !valid_scheme {
+        return Err(UrlDrop::Unparseable);
+    }
+    let https = if scheme.eq_ignore_ascii_case("https") {
+        true
+    } else if scheme.eq_ignore_ascii_case("http") {
+        false
+    } else {
+        return Err(UrlDrop::Scheme);
+    };
+    let rest = raw[colon + 1..]
+        .strip_prefix("//")
+        .ok_or(UrlDrop::Unparseable)?;
+    // The fragment never leaves the browser: it often carries tokens (OAuth implicit flow).
+    let rest = rest.split('#').next().unwrap_or("");
+    // Browsers treat `\` as `/` in http(s) URLs; so does the authority split.
+    let auth_end = rest.find(['/', '\\', '?']).unwrap_or(rest.len());
+    let authority = &rest[..auth_end];
+    // Credentials in the URL are dropped whole.
+    let hostport = authority.rsplit('@').next().unwrap_or("");
+    let (host, port) = split_host_port(hostport)?;
+    let port = port.filter(|&p| p != if https { 443 } else { 80 });
+    let after = &rest[auth_end..];
+    let (path, query) = match after.split_once('?') {
+        Some((path, query)) => (path, Some(query)),
+        None => (after, None),
+    };
+    Ok(Parts {
+        https,
+        host,
+        port,
+        path,
+        query,
+    })
+}
+
+fn split_host_port(hostport: &str) -> Result<(String, Option<u16>), UrlDrop> {
+    let (host, port) = if let Some(v6) = hostport.strip_prefix('[') {
+        let (addr, after) = v6.split_once(']').ok_or(UrlDrop::Unparseable)?;
+        let addr: Ipv6Addr = addr.parse().map_err(|_| UrlDrop::Unparseable)?;
+        let port = match after {
+            "" => None,
+            p => Some(p.strip_prefix(':').ok_or(UrlDrop::Unparseable)?),
+        };
+        (format!("[{addr}]"), port)
+    } else {
+        let (host, port) = match hostport.split_once(':') {
+            Some((h, p)) => (h, Some(p)),
+            None => (hostport, None),
+        };
+        let host = host.to_ascii_lowercase();
+        let host = host.strip_suffix('.').unwrap_or(&host);
+        let ok = !host.is_empty()
+            && host.len() <= MAX_HOST
+            && host
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-')
+            && !host.starts_with('.')
+            && !host.ends_with('.')
+            && !host.contains("..");
+        if !ok {
+            return Err(UrlDrop::Unparseable);
+        }
+        (host.to_owned(), port)
+    };
+    let port = match port {
+        None | Some("") => None,
+        Some(p) if p.len() <= 5 && p.bytes().all(|b| b.is_ascii_digit()) => {
+            Some(p.parse::<u16>().map_err(|_| UrlDrop::Unparseable)?)
+        }
+        Some(_) => return Err(UrlDrop::Unparseable),
+    };
+    Ok((host, port))
+}
+
+// ---------------------------------------------------------------- path
+
+/// The segments of a path (`""` and `"/"` both give one empty segment, printed as `/`).
+fn path_segments(path: &str) -> impl Iterator<Item = &str> {
+    let path = path.strip_prefix(['/', '\\']).unwrap_or(path);
+    path.split(['/', '\\'])
+}
+
+fn clean_segment(raw: &str) -> String {
+    let bytes = percent_decode(raw, false);
+    let text = String::from_utf8_lossy(&bytes);
+    match classify_segment(&text) {
+        Some(placeholder) => placeholder.to_owned(),
+        None => percent_encode(&bytes, is_path_char),
+    }
+}
+
+/// The placeholder for an ID-like decoded segment, or `None` to keep it. Ordered from the
+/// most to the least specific shape.
+pub fn classify_segment(s: &str) -> Option<&'static str> {
+    let digits = s.bytes().filter(u8::is_ascii_digit).count();
+    if s.len() >= 2 && digits == s.len() {
+        return Some(":id");
+    }
+    if is_uuid(s) {
+        return Some(":uuid");
+    }
+    if s.len() >= 12 && digits > 0 && s.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Some(":hex");
+    }
+    let finding = classify_whole(s).or_else(|| first_finding(s));
+    if let Some(f) = finding {
+        return Some(placeholder(f));
+    }
+    // `u_8812`, `order-12345`, `INV2026001`: a prefix does not make an ID less identifying.
+    if digits >= 4 && s.bytes().any(|b| b.is_ascii_alphabetic()) {
+        return Some(":id");
+    }
+    None
+}
+
+fn placeholder(f: Finding) -> &'static str {
+    match f {
+        Finding::Email => ":email",
+        Finding::Jwt | Finding::ApiKey | Finding::Secret | Finding::BearerToken => ":token",
+        Finding::Phone | Finding::Card | Finding::Iban | Finding::Ip | Finding::Url => ":id",
+    }
+}
+
+fn is_uuid(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() == 36
+        && b.iter().enumerate().all(|(k, &c)| match k {
+            8 | 13 | 18 | 23 => c == b'-',
+            _ => c.is_ascii_hexdigit(),
+        })
+}
+
+// ---------------------------------------------------------------- query
+
+fn clean_query(query: Option<&str>, allowed: &[String]) -> Option<String> {
+    let mut seen: Vec<String> = Vec::new();
+    let mut kept: Vec<String> = Vec::new();
+    for pair in query?.split('&') {
+        let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+        let name = form_decode(name);
+        if !allowed.contains(&name) || seen.contains(&name) {
+            continue;
+        }
+        // The first occurrence decides: a later duplicate cannot smuggle a value past it.
+        seen.push(name.clone());
+        let value = form_decode(value);
+        if query_value_ok(&value) {
+            kept.push(format!(
+                "{}={}",
+                percent_encode(name.as_bytes(), is_unreserved),
+                percent_encode(value.as_bytes(), is_unreserved)
+            ));
+        }
+    }
+    (!kept.is_empty()).then(|| kept.join("&"))
+}
+
+/// A value is kept only when short, free of findings and not an identifier. Unlike path
+/// segments, letters with a few digits (`spring_sale_2026`) pass: campaign names carry
+/// years; letters with 6+ digits (`cust_8812345`) do not.
+fn query_value_ok(v: &str) -> bool {
+    let digits = v.bytes().filter(u8::is_ascii_digit).count();
+    let id_like = match classify_segment(v) {
+        Some(":id") => {
+            !(v.bytes().any(|b| b.is_ascii_alphabetic())
+                && digits < 6
+                && first_finding(v).is_none())
+        }
+        Some(_) => true,
+        None => false,
+    };
+    v.chars().count() <= MAX_QUERY_VALUE && !id_like
+}
+
+// ---------------------------------------------------------------- encoding
+
+/// RFC 3986 unreserved characters: never encoded.
+fn is_unreserved(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~')
+}
+
+/// RFC 3986 `pchar` minus `%`: what a path segment may hold unencoded.
+fn is_path_char(b: u8) -> bool {
+    is_unreserved(b)
+        || matches!(
+            b,
+            b'!' | b'$'
+                | b'&'
+                | b'\''
+                | b'('
+                | b')'
+                | b'*'
+                | b'+'
+                | b','
+                | b';'
+                | b'='
+                | b':'
+                | b'@'
+        )
+}
+
+/// Decode `%XX`; a `%` not followed by two hex digits stays literal (and is later encoded
+/// as `%25`, which is what makes re-cleaning a fixed point). `plus_is_space` for forms.
+fn percent_decode(s: &str, plus_is_space: bool) -> Vec<u8> {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let hex = |k: usize| b.get(k).and_then(|&c| (c as char).to_digit(16));
+        match (b[i], hex(i + 1), hex(i + 2)) {
+            (b'%', Some(hi), Some(lo)) => {
+                out.push(u8::try_from(hi * 16 + lo).expect("two hex digits fit a byte"));
+                i += 3;
+            }
+            (b'+', _, _) if plus_is_space => {
+                out.push(b' ');
+                i += 1;
+            }
+            (c, _, _) => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    out
+}
+
+fn form_decode(s: &str) -> String {
+    String::from_utf8_lossy(&percent_decode(s, true)).into_owned()
+}
+
+fn percent_encode(bytes: &[u8], keep: fn(u8) -> bool) -> String {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    let mut out = String::with_capacity(bytes.len());
+    for &b in bytes {
+        if keep(b) {
+            out.push(char::from(b));
+        } else {
+            out.push('%');
+            out.push(char::from(HEX[usize::from(b >> 4)]));
+            out.push(char::from(HEX[usize::from(b & 15)]));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::text::tests::planted;
+    use super::*;
+    use proptest::prelude::*;
+
+    fn utm() -> Vec<String> {
+        DEFAULT_ALLOWED_QUERY
+            .iter()
+            .map(|s| (*s).to_owned())
+            .collect()
+    }
+
+    fn clean(raw: &str) -> String {
+        match clean_page_url(raw, &utm(), 2048) {
+            Ok(c) => c.as_str().to_owned(),
+            Err(e) => format!("ERR {e}"),
+        }
+    }
+
+    #[test]
+    fn page_url_keeps_origin_and_path_only() {
+        for (raw, want) in [
+            (
+                "https://Example.COM/Docs/Intro?q=secret#top",
+                "https://example.com/Docs/Intro",
+            ),
+            ("HTTP://example.com", "http://example.com/"),
+            ("https://example.com:443/a", "https://example.com/a"),
+            ("http://example.com:80/a", "http://example.com/a"),
+            ("https://example.com:8443/a/", "https://example.com:8443/a/"),
+            (
+                "https://user:hunter2@example.com/a",
+                "https://example.com/a",
+            ),
+            ("https://example.com./a", "https://example.com/a"),
+            (
+                "https://[2001:DB8::1]:8080/x",
+                "https://[2001:db8::1]:8080/x",
+            ),
+            ("https://example.com?x=1", "https://example.com/"),
+            ("https://example.com\\a\\b", "https://example.com/a/b"),
+            ("  https://example.com/a  ", "https://example.com/a"),
+        ] {
+            assert_eq!(clean(raw), want, "{raw}");
+        }
+    }
+
+    #[test]
+    fn non_http_urls_are_dropped_without_echo() {
+        for (raw, want) in [
+            ("javascript:alert('john@example.com')", UrlDrop::Scheme),
+            ("data:text/html,secret", UrlDrop::Scheme),
+            ("file:///etc/passwd", UrlDrop::Scheme),
+            ("android-app://com.example/", UrlDrop::Scheme),
+            ("/relative/path?token=abc", UrlDrop::Unparseable),
+            ("example.com/a", UrlDrop::Unparseable),
+            ("https:example.com", UrlDrop::Unparseable),
+            ("https://", UrlDrop::Unparseable),
+            ("https://exa mple.com/", UrlDrop::Unparseable),
+            ("https://bücher.de/", UrlDrop::Unparseable),
+            ("https://ex_ample.com/", UrlDrop::Unparseable),
+            ("https://example.com:99999/", UrlDrop::Unparseable),
+            ("https://[not-v6]/", UrlDrop::Unparseable),
+            ("https://a..b/", UrlDrop::Unparseable),
+            ("http://0../", UrlDrop::Unparseable),
+            ("", UrlDrop::Unparseable),
+        ] {
+            let err = clean_page_url(raw, &utm(), 2048).expect_err(raw);
+            assert_eq!(err, want, "{raw}");
+            assert!(raw.is_empty() || !err.to_string().contains(raw), "{raw}");
+        }
+    }
+
+    #[test]
+    fn id_like_path_segments_become_placeholders() {
+        for (seg, want) in [
+            ("12345", ":id"),
+            ("42", ":id"),
+            ("550e8400-e29b-41d4-a716-446655440000", ":uuid"),
+            ("550E8400-E29B-41D4-A716-446655440000", ":uuid"),
+            ("5f3a9c0d12ab", ":hex"),
+            ("d41d8cd98f00b204e9800998ecf8427e", ":hex"),
+            ("john@example.com", ":email"),
+            ("john%40example.com", ":email"),
+            (
+                "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.abcdefghijklmnop",
+                ":token",
+            ),
+            ("sk-ant-api03-abcDEF1234567890abcdefXYZ", ":token"),
+            ("a8Fk29dLq0PzX7mN3bV1xQ", ":token"),
+            ("u_8812", ":id"),
+            ("order-12345", ":id"),
+            ("4111-1111-1111-1111", ":id"),
+            ("+14155550123", ":id"),
+            ("10.0.0.1", ":id"),
+            ("2001:db8::1", ":id"),
+            ("https%3A%2F%2Fevil.com%2F%3Ft%3D1", ":id"),
+        ] {
+            assert_eq!(
+                clean(&format!("https://x.io/a/{seg}/b")),
+                format!("https://x.io/a/{want}/b"),
+                "{seg}"
+            );
+        }
+    }
+
+    #[test]
+    fn ordinary_path_segments_are_kept() {
+        for seg in [
+            "docs",
+            "v1",
+            "h264",
+            "3",
+            "how-to-reset-my-password",
+            "internationalization",
+            "deadbeefcafe",
+            "pricing.html",
+            ":id",
+            "~user",
+            "a+b",
+            "caf%C3%A9",
+            "",
+        ] {
+            assert_eq!(
+                clean(&format!("https://x.io/{seg}")),
+                format!("https://x.io/{seg}"),
+                "{seg}"
+            );
+        }
+    }
+
+    #[test]
+    fn path_is_reencoded_canonically() {
+        for (raw, want) in [
+            ("https://x.io/caf%c3%a9", "https://x.io/caf%C3%A9"),
+            ("https://x.io/café", "https://x.io/caf%C3%A9"),
+            ("https://x.io/a%2Fb", "https://x.io/a%2Fb"),
+            ("https://x.io/a b", "https://x.io/a%20b"),
+            ("https://x.io/100%", "https://x.io/100%25"),
+            ("https://x.io/%7Euser", "https://x.io/~user"),
+            ("https://x.io/<script>", "https://x.io/%3Cscript%3E"),
+        ] {
+            assert_eq!(clean(raw), want, "{raw}");
+        }
+    }
+
+    #[test]
+    fn query_keeps_only_allowlisted_clean_values() {
+        for (query, want) in [
+            (
+                "utm_source=news&token=abc&utm_medium=email",
+                "?utm_source=news&utm_medium=email",
+            ),
+            (
+                "utm_campaign=spring+sale+2026",
+                "?utm_campaign=spring%20sale%202026",
+            ),
+            ("utm_source=a&utm_source=b", "?utm_source=a"),
+            ("utm_source=john%40example.com", ""),
+            ("utm_source=john%40example.com&utm_source=ok", ""),
+            ("utm_term=12345", ""),
+            ("utm_term=cust_8812345", ""),
+            ("utm_term=550e8400-e29b-41d4-a716-446655440000", ""),
+            ("utm_content=https%3A%2F%2Fx.io", ""),
+            ("UTM_SOURCE=news", ""),
+            ("utm_source=", "?utm_source="),
+            ("utm_source", "?utm_source="),
+            ("q=x", ""),
+        ] {
+            assert_eq!(
+                clean(&format!("https://x.io/p?{query}")),
+                format!("https://x.io/p{want}"),
+                "{query}"
+            );
+        }
+        let long = "a".repeat(MAX_QUERY_VALUE + 1);
+        assert_eq!(
+            clean(&format!("https://x.io/?utm_term={long}")),
+            "https://x.io/"
+        );
+    }
+
+    #[test]
+    fn length_cap_drops_query_then_trailing_segments() {
+        let raw = "https://x.io/alpha/beta/gamma?utm_source=news";
+        for (max, want) in [
+            (100, Ok("https://x.io/alpha/beta/gamma?utm_source=news")),
+            (40, Ok("https://x.io/alpha/beta/gamma")),
+            (28, Ok("https://x.io/alpha/beta")),
+            (13, Ok("https://x.io/")),
+            (12, Err(UrlDrop::TooLong)),
+        ] {
+            let got = clean_page_url(raw, &utm(), max).map(|c| c.as_str().to_owned());
+            assert_eq!(got, want.map(str::to_owned), "{max}");
+        }
+    }
+
+    #[test]
+    fn host_is_lowercase_without_port() {
+        let c = clean_page_url("https://WWW.Example.com:8443/", &[], 100).expect("valid");
+        assert_eq!(c.host(), "www.example.com");
+    }
+
+    #[test]
+    fn clean_url_serializes_as_string_and_only_clean_deserializes() {
+        let c = clean_page_url("https://x.io/u/42?utm_source=a", &utm(), 100).expect("valid");
+        let json = serde_json::to_string(&c).expect("serializes");
+        assert_eq!(json, "\"https://x.io/u/:id?utm_source=a\"");
+        let back: CleanUrl = serde_json::from_str(&json).expect("clean url deserializes");
+        assert_eq!(back, c);
+        assert!(serde_json::from_str::<CleanUrl>("\"https://x.io/u/42\"").is_err());
+        assert!(serde_json::from_str::<CleanUrl>("\"javascript:1\"").is_err());
+    }
+
+    #[test]
+    fn referrer_keeps_origin_only() {
+        for (raw, want) in [
+            (
+                "https://www.google.com/search?q=john+smith",
+                Some("https://www.google.com"),
+            ),
+            (
+                "https://user:pw@news.ycombinator.com/item?id=1#c",
+                Some("https://news.ycombinator.com"),
+            ),
+            ("http://localhost:3000/x", Some("http://localhost:3000")),
+            ("https://other.io:443/", Some("https://other.io")),
+        ] {
+            assert_eq!(
+                clean_referrer(raw, Some("shop.example.com")),
+                Ok(want.map(str::to_owned)),
+                "{raw}"
+            );
+        }
+    }
+
+    #[test]
+    fn referrer_same_site_is_dropped() {
+        for (raw, page) in [
+            ("https://shop.example.com/cart", "shop.example.com"),
+            ("https://www.example.com/", "shop.example.com"),
+            ("https://example.com/", "SHOP.example.com:8443"),
+            ("https://a.shop.co.uk/", "www.shop.co.uk"),
+            ("https://x.example.com.au/", "example.com.au"),
+            ("http://[::1]:8080/", "[::1]"),
+        ] {
+            assert_eq!(clean_referrer(raw, Some(page)), Ok(None), "{raw} vs {page}");
+        }
+    }
+
+    #[test]
+    fn referrer_other_site_is_kept() {
+        for (raw, page) in [
+            ("https://other.co.uk/", "shop.co.uk"),
+            ("https://alice.github.io/", "bob.github.io"),
+            ("https://10.0.0.2/", "10.0.0.1"),
+            ("https://example.org/", "example.com"),
+        ] {
+            assert!(
+                clean_referrer(raw, Some(page)).expect("valid").is_some(),
+                "{raw} vs {page}"
+            );
+        }
+        assert_eq!(
+            clean_referrer("https://a.io/x", None),
+            Ok(Some("https://a.io".to_owned()))
+        );
+    }
+
+    #[test]
+    fn referrer_non_http_is_an_error() {
+        for raw in [
+            "android-app://com.google.android.gm/",
+            "about:blank",
+            "",
+            "chrome-extension://abc/",
+        ] {
+            assert!(clean_referrer(raw, Some("x.io")).is_err(), "{raw}");
+        }
+    }
+
+    // ------------------------------------------------------------ properties
+
+    fn segment() -> impl Strategy<Value = String> {
+        prop_oneof![
+            4 => "[a-z]{1,10}(-[a-z]{1,8}){0,3}",
+            1 => "[0-9]{1,8}",
+            1 => "[a-z]{1,3}[0-9]{1,6}",
+            1 => "[A-Za-z0-9._~!$&'()*+,;=:@-]{0,12}",
+            1 => "([a-zA-Z0-9]|%[0-9A-Fa-f]{2}|%|%[G-Z]){0,10}",
+            1 => "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}",
+            1 => "[0-9a-f]{10,32}",
+            1 => planted::any_value(),
+            1 => "\\PC{0,6}",
+        ]
+    }
+
+    fn realistic_url() -> impl Strategy<Value = String> {
+        (
+            proptest::sample::select(vec!["https", "http", "HTTPS"]),
+            proptest::option::of("[a-z0-9]{1,6}(:[a-z0-9]{0,6})?@"),
+            "[a-zA-Z0-9-]{1,10}(\\.[a-z]{2,5}){1,2}",
+            proptest::option::of(prop_oneof![Just(443u16), Just(80), 1u16..]),
+            proptest::collection::vec(segment(), 0..6),
+            proptest::option::of(proptest::collection::vec(
+                (
+                    proptest::sample::select(vec![
+                        "utm_source",
+                        "utm_medium",
+                        "utm_campaign",
+                        "q",
+                        "id",
+                        "token",
+                    ]),
+                    segment(),
+                ),
+                0..5,
+            )),
+            proptest::option::of("\\PC{0,10}"),
+        )
+            .prop_map(|(scheme, user, host, port, segs, query, frag)| {
+                let mut u = format!("{scheme}://{}{host}", user.unwrap_or_default());
+                if let Some(p) = port {
+                    u.push_str(&format!(":{p}"));
+                }
+                for s in segs {
+                    u.push('/');
+                    u.push_str(&s.replace(['/', '?', '#'], "_"));
+                }
+                if let Some(q) = query {
+                    u.push('?');
+                    let pairs: Vec<String> = q
+                        .iter()
+                        .map(|(k, v)| format!("{k}={}", v.replace(['&', '#'], "_")))
+                        .collect();
+                    u.push_str(&pairs.join("&"));
+                }
+                if let Some(f) = frag {
+                    u.push('#');
+                    u.push_str(&f);
+                }
+                u
+            })
+    }
+
+    fn pct(v: &str) -> String {
+        v.bytes()
+            .map(|b| {
+                if b.is_ascii_alphanumeric() {
+                    char::from(b).to_string()
+                } else {
+                    format!("%{b:02X}")
+                }
+            })
+            .collect()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(1000))]
+
+        #[test]
+        fn clean_page_url_is_idempotent(raw in realistic_url(), max in 10usize..200) {
+            if let Ok(once) = clean_page_url(&raw, &utm(), max) {
+                prop_assert!(once.as_str().len() <= max);
+                let twice = clean_page_url(once.as_str(), &utm(), max).expect("a clean url stays valid");
+                prop_assert_eq!(twice.as_str(), once.as_str());
+                prop_assert!(CleanUrl::parse_clean(once.as_str()).is_ok());
+            }
+        }
+
+        #[test]
+        fn clean_page_url_is_idempotent_on_arbitrary_strings(tail in "\\PC{0,40}", ascii in "[ -~]{0,40}", raw in "\\PC{0,40}") {
+            let inputs = [format!("https://x.io/{tail}"), format!("http://{tail}"), format!("https://x.io/{ascii}"), format!("https://{ascii}"), raw];
+            for input in inputs {
+                if let Ok(once) = clean_page_url(&input, &utm(), 120) {
+                    prop_assert_eq!(clean_page_url(once.as_str(), &utm(), 120).map(|c| c.as_str().to_owned()), Ok(once.as_str().to_owned()));
+                }
+            }
+        }
+
+        #[test]
+        fn planted_values_never_survive_in_urls(v in planted::any_value(), where_ in 0usize..7, encode in any::<bool>(), base in realistic_url()) {
+            let pv = if encode { pct(&v) } else { v.replace(['/', '?', '#'], "_") };
+            let base = clean_page_url(&base, &[], 2048).map(|c| c.as_str().trim_end_matches('/').to_owned()).unwrap_or_else(|_| "https://x.io".into());
+            let raw = match where_ {
+                0 => format!("{base}/{pv}"),
+                1 => format!("{base}/{pv}/tail"),
+                2 => format!("{base}/p?utm_source={pv}"),
+                3 => format!("{base}/p?token={pv}&utm_medium=email"),
+                4 => format!("{base}/p#{pv}"),
+                5 => base.replacen("://", &format!("://{}@", pct(&v)), 1),
+                _ => format!("{base}/p?utm_campaign=x#a={pv}"),
+            };
+            let out = clean_page_url(&raw, &utm(), 2048).map(|c| c.as_str().to_owned()).unwrap_or_default();
+            for form in planted::leak_forms(&v) {
+                prop_assert!(!out.contains(&form), "{:?} leaked from {:?} as {:?}", v, raw, out);
+            }
+        }
+
+        #[test]
+        fn referrer_never_keeps_path_or_query(raw in realistic_url()) {
+            if let Ok(Some(origin)) = clean_referrer(&raw, Some("page.example")) {
+                prop_assert_eq!(origin.matches('/').count(), 2);
+                prop_assert!(!origin.contains(['?', '#', '@']));
+            }
+        }
+    }
+}
