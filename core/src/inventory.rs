@@ -289,7 +289,7 @@ fn prop_entry(
         PropKind::Integer { min, max, buckets } => (range_text(min, max, buckets), json!(max)),
         PropKind::Number { min, max, buckets } => (range_text(min, max, buckets), json!(max)),
         PropKind::Text { max_length } => (
-            format!("text capped at {max_length} characters; emails, phones, IPs, card numbers, IBANs, tokens and keys replaced by labels such as [email]"),
+            format!("text capped at {max_length} characters; emails, phones, IPs, card numbers, IBANs, tokens, keys and raw user agents replaced by labels such as [email]; URLs cleaned"),
             json!(EXAMPLE_TEXT),
         ),
         PropKind::Identifier => (

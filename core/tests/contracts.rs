@@ -564,3 +564,112 @@ proptest! {
         prop_assert!(!reasons.contains(&value), "a drop reason echoes the value: {}", reasons);
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// The editor's JSON Schema and the loader agree.
+
+const META: &str = include_str!("../schema/sieve-schema.json");
+
+fn minimal() -> Value {
+    json!({"site": "a.example", "version": "1", "retention_days": 30, "events": {"view": {"description": "a view"}}})
+}
+
+#[test]
+fn json_schema_context_values_are_exactly_what_the_loader_accepts() {
+    let meta: Value = serde_json::from_str(META).expect("json");
+    let context = meta["properties"]["context"]["properties"]
+        .as_object()
+        .expect("context properties");
+    assert_eq!(context.len(), 7);
+    for (key, spec) in context {
+        for value in spec["enum"].as_array().expect("enum") {
+            let mut doc = minimal();
+            doc["context"] = json!({ key: value });
+            assert!(
+                Schema::from_value(&doc).is_ok(),
+                "loader rejects context.{key} = {value}, which the JSON Schema allows"
+            );
+        }
+        let mut doc = minimal();
+        doc["context"] = json!({ key: "bogus" });
+        assert!(
+            Schema::from_value(&doc).is_err(),
+            "loader accepts context.{key} = bogus"
+        );
+    }
+}
+
+#[test]
+fn json_schema_top_level_keys_are_the_loaders() {
+    let meta: Value = serde_json::from_str(META).expect("json");
+    let mut doc = minimal();
+    doc["$schema"] = json!("./sieve-schema.json");
+    doc["key_epoch"] = json!("week");
+    doc["context"] = json!({});
+    doc["query_allowlist"] = json!(["ref"]);
+    doc["identity"] = json!({"user_id": {"purpose": "p"}, "groups": {}, "traits": {}});
+    let keys: Vec<&String> = meta["properties"]
+        .as_object()
+        .expect("properties")
+        .keys()
+        .collect();
+    let doc_keys: Vec<&String> = doc.as_object().expect("object").keys().collect();
+    assert_eq!(
+        keys, doc_keys,
+        "the JSON Schema and this test list different top-level keys"
+    );
+    Schema::from_value(&doc).expect("every top-level key the JSON Schema lists loads");
+    let mut extra = minimal();
+    extra["tracking"] = json!(true);
+    assert!(Schema::from_value(&extra).is_err());
+}
+
+#[test]
+fn json_schema_property_types_are_the_loaders() {
+    let meta: Value = serde_json::from_str(META).expect("json");
+    let mut types = Vec::new();
+    for branch in meta["$defs"]["prop"]["oneOf"].as_array().expect("oneOf") {
+        let t = &branch["properties"]["type"];
+        match (t.get("const"), t.get("enum")) {
+            (Some(c), _) => types.push(c.as_str().expect("str").to_owned()),
+            (_, Some(e)) => types.extend(
+                e.as_array()
+                    .expect("enum")
+                    .iter()
+                    .map(|v| v.as_str().expect("str").to_owned()),
+            ),
+            _ => panic!("a prop branch without a type"),
+        }
+    }
+    types.sort();
+    assert_eq!(
+        types,
+        [
+            "bool",
+            "enum",
+            "identifier",
+            "integer",
+            "number",
+            "text",
+            "url"
+        ]
+    );
+    for t in &types {
+        let mut prop = json!({"type": t, "purpose": "p"});
+        match t.as_str() {
+            "enum" => prop["values"] = json!(["a"]),
+            "integer" | "number" => {
+                prop["min"] = json!(0);
+                prop["max"] = json!(9);
+            }
+            "text" => prop["max_length"] = json!(10),
+            _ => {}
+        }
+        let mut doc = minimal();
+        doc["events"]["view"]["props"] = json!({ "p": prop });
+        assert!(
+            Schema::from_value(&doc).is_ok(),
+            "loader rejects a minimal {t} property"
+        );
+    }
+}

@@ -415,18 +415,18 @@ impl Reader {
         let Some(map) = self.object("identity", v, &["user_id", "groups", "traits"]) else {
             return identity;
         };
-        if let Some(u) = map.get("user_id") {
-            if let Some(m) = self.object("identity.user_id", u, &["purpose"]) {
-                identity.user_id = self.purpose("identity.user_id", m);
-            }
+        if let Some(u) = map.get("user_id")
+            && let Some(m) = self.object("identity.user_id", u, &["purpose"])
+        {
+            identity.user_id = self.purpose("identity.user_id", m);
         }
         if let Some(g) = map.get("groups") {
             for (kind, def) in self.name_map("identity.groups", g) {
                 let p = format!("identity.groups.{kind}");
-                if let Some(m) = self.object(&p, def, &["purpose"]) {
-                    if let Some(purpose) = self.purpose(&p, m) {
-                        identity.groups.insert(kind, purpose);
-                    }
+                if let Some(m) = self.object(&p, def, &["purpose"])
+                    && let Some(purpose) = self.purpose(&p, m)
+                {
+                    identity.groups.insert(kind, purpose);
                 }
             }
         }

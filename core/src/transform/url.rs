@@ -185,84 +185,18 @@ pub fn clean_referrer(raw: &str, page_host: Option<&str>) -> Result<Option<Strin
 
 /// Two-label public suffixes under which registrable domains have three labels, and
 /// shared-hosting suffixes whose subdomains belong to different owners.
+#[rustfmt::skip]
 pub const MULTI_LABEL_SUFFIXES: &[&str] = &[
-    "co.uk",
-    "org.uk",
-    "ac.uk",
-    "gov.uk",
-    "me.uk",
-    "ltd.uk",
-    "plc.uk",
-    "net.uk",
-    "sch.uk",
-    "com.au",
-    "net.au",
-    "org.au",
-    "edu.au",
-    "gov.au",
-    "co.nz",
-    "net.nz",
-    "org.nz",
-    "govt.nz",
-    "co.jp",
-    "ne.jp",
-    "or.jp",
-    "ac.jp",
-    "go.jp",
-    "com.br",
-    "net.br",
-    "org.br",
-    "gov.br",
-    "co.in",
-    "net.in",
-    "org.in",
-    "gov.in",
-    "ac.in",
-    "co.za",
-    "org.za",
-    "gov.za",
-    "com.mx",
-    "com.ar",
-    "com.cn",
-    "net.cn",
-    "org.cn",
-    "gov.cn",
-    "com.tw",
-    "com.hk",
-    "com.sg",
-    "com.my",
-    "co.kr",
-    "or.kr",
-    "co.id",
-    "co.il",
-    "com.tr",
-    "com.ua",
-    "co.th",
-    "com.vn",
-    "com.ph",
-    "com.pk",
-    "com.ng",
-    "com.eg",
-    "com.sa",
-    "com.co",
-    "com.pe",
-    "co.ke",
-    "com.pl",
-    "github.io",
-    "gitlab.io",
-    "vercel.app",
-    "netlify.app",
-    "pages.dev",
-    "workers.dev",
-    "herokuapp.com",
-    "blogspot.com",
-    "appspot.com",
-    "web.app",
-    "firebaseapp.com",
-    "azurewebsites.net",
-    "cloudfront.net",
-    "onrender.com",
-    "fly.dev",
+    "co.uk", "org.uk", "ac.uk", "gov.uk", "me.uk", "ltd.uk", "plc.uk", "net.uk", "sch.uk",
+    "com.au", "net.au", "org.au", "edu.au", "gov.au", "co.nz", "net.nz", "org.nz", "govt.nz",
+    "co.jp", "ne.jp", "or.jp", "ac.jp", "go.jp", "com.br", "net.br", "org.br", "gov.br",
+    "co.in", "net.in", "org.in", "gov.in", "ac.in", "co.za", "org.za", "gov.za", "com.mx",
+    "com.ar", "com.cn", "net.cn", "org.cn", "gov.cn", "com.tw", "com.hk", "com.sg", "com.my",
+    "co.kr", "or.kr", "co.id", "co.il", "com.tr", "com.ua", "co.th", "com.vn", "com.ph",
+    "com.pk", "com.ng", "com.eg", "com.sa", "com.co", "com.pe", "co.ke", "com.pl", "github.io",
+    "gitlab.io", "vercel.app", "netlify.app", "pages.dev", "workers.dev", "herokuapp.com",
+    "blogspot.com", "appspot.com", "web.app", "firebaseapp.com", "azurewebsites.net",
+    "cloudfront.net", "onrender.com", "fly.dev",
 ];
 
 fn same_site(a: &str, b: &str) -> bool {
@@ -459,7 +393,11 @@ pub fn classify_segment(s: &str) -> Option<&'static str> {
 fn placeholder(f: Finding) -> &'static str {
     match f {
         Finding::Email => ":email",
-        Finding::Jwt | Finding::ApiKey | Finding::Secret | Finding::BearerToken => ":token",
+        Finding::Jwt
+        | Finding::ApiKey
+        | Finding::Secret
+        | Finding::BearerToken
+        | Finding::UserAgent => ":token",
         Finding::Phone | Finding::Card | Finding::Iban | Finding::Ip | Finding::Url => ":id",
     }
 }
@@ -502,17 +440,16 @@ fn clean_query(query: Option<&str>, allowed: &[String]) -> Option<String> {
 /// segments, letters with a few digits (`spring_sale_2026`) pass: campaign names carry
 /// years; letters with 6+ digits (`cust_8812345`) do not.
 fn query_value_ok(v: &str) -> bool {
+    if v.chars().count() > MAX_QUERY_VALUE || first_finding(v).is_some() {
+        return false;
+    }
     let digits = v.bytes().filter(u8::is_ascii_digit).count();
-    let id_like = match classify_segment(v) {
-        Some(":id") => {
-            !(v.bytes().any(|b| b.is_ascii_alphabetic())
-                && digits < 6
-                && first_finding(v).is_none())
-        }
-        Some(_) => true,
-        None => false,
-    };
-    v.chars().count() <= MAX_QUERY_VALUE && !id_like
+    let letters = v.bytes().any(|b| b.is_ascii_alphabetic());
+    match classify_segment(v) {
+        None => true,
+        Some(":id") => letters && digits < 6,
+        Some(_) => false,
+    }
 }
 
 // ---------------------------------------------------------------- encoding

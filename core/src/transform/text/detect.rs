@@ -4,12 +4,13 @@
 //! start position and answers how far its match runs, or `None`. Detectors work on bytes
 //! and only recognise ASCII shapes, so a match always starts and ends on a char boundary.
 //! They do not decide where a match may start (the scanner in `mod.rs` does, from the last
-//! byte it emitted) and they never allocate, except the IPv6 parse of a short candidate.
+//! byte it emitted).
 //!
 //! Every scan is bounded (see the `MAX_*` constants) so that a hostile text cannot make the
 //! browser spin: the worst case is a small constant times the input length.
 
 use super::Finding;
+use super::numbers::{card, iban, ipv4, ipv6, phone};
 
 /// A detector's answer: replace `start + keep .. end` by the finding's label, keeping the
 /// first `keep` bytes (only `Bearer ` is kept, so a reader still sees what kind of value it was).
@@ -36,11 +37,11 @@ pub(super) fn is_word(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'_'
 }
 
-fn at_end(s: &[u8], j: usize) -> bool {
+pub(super) fn at_end(s: &[u8], j: usize) -> bool {
     j >= s.len() || !is_word(s[j])
 }
 
-fn run(s: &[u8], from: usize, max: usize, class: impl Fn(u8) -> bool) -> usize {
+pub(super) fn run(s: &[u8], from: usize, max: usize, class: impl Fn(u8) -> bool) -> usize {
     let mut j = from;
     while j < s.len() && j - from < max && class(s[j]) {
         j += 1;
@@ -67,7 +68,8 @@ pub(super) fn detect_at(s: &[u8], i: usize, prev: Option<u8>) -> Option<Hit> {
         if let Some(h) = bearer(s, i) {
             return Some(h);
         }
-        let found = hit(email(s, i), Finding::Email)
+        let found = hit(user_agent(s, i), Finding::UserAgent)
+            .or_else(|| hit(email(s, i), Finding::Email))
             .or_else(|| hit(jwt(s, i), Finding::Jwt))
             .or_else(|| hit(api_key(s, i), Finding::ApiKey));
         if found.is_some() {
@@ -91,6 +93,72 @@ pub(super) fn detect_at(s: &[u8], i: usize, prev: Option<u8>) -> Option<Hit> {
         return hit(secret(s, i), Finding::Secret);
     }
     None
+}
+
+// ---------------------------------------------------------------- user agent
+
+/// Product tokens that open a raw user-agent string. `Mozilla/` opens nearly every browser's;
+/// the others are the common non-browser clients whose strings still carry device details.
+const UA_OPENERS: [&[u8]; 3] = [b"Mozilla/", b"Opera/", b"Dalvik/"];
+/// Longest user agent followed: real ones stay under 512 bytes.
+const MAX_UA: usize = 1024;
+
+fn is_product_char(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-' | b'+')
+}
+
+/// A `name/version` product token at `j`: its end.
+fn product(s: &[u8], j: usize) -> Option<usize> {
+    let name_end = run(s, j, 64, |b| {
+        b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.')
+    });
+    if name_end == j || s.get(name_end) != Some(&b'/') {
+        return None;
+    }
+    let mut version_end = run(s, name_end + 1, 64, is_product_char);
+    // Sentence punctuation after a version is not part of it.
+    while version_end > name_end + 1 && matches!(s[version_end - 1], b'.' | b'-' | b'+') {
+        version_end -= 1;
+    }
+    (version_end > name_end + 1).then_some(version_end)
+}
+
+/// A raw user agent: an opener with a version, then any run of product tokens, parenthesised
+/// comments and bare words (`Mobile`) that lead to another product token, separated by spaces.
+/// Replaced whole, because its device and version details fingerprint the visitor.
+fn user_agent(s: &[u8], i: usize) -> Option<usize> {
+    let opener = UA_OPENERS.iter().find(|o| s[i..].starts_with(o))?;
+    // The opener's version is numeric (`Mozilla/5.0`): `Mozilla/Firefox` is prose.
+    if !s.get(i + opener.len()).is_some_and(u8::is_ascii_digit) {
+        return None;
+    }
+    let mut end = product(s, i)?;
+    let limit = (i + MAX_UA).min(s.len());
+    loop {
+        let j = run(s, end, 4, |b| b == b' ');
+        if j == end || j >= limit {
+            break;
+        }
+        let next = if s[j] == b'(' {
+            s[j..limit]
+                .iter()
+                .position(|b| *b == b')')
+                .map(|p| j + p + 1)
+        } else if let Some(e) = product(s, j) {
+            Some(e)
+        } else {
+            // A bare word counts only when a product token follows it (`Mobile Safari/604.1`).
+            let w = run(s, j, 32, |b| b.is_ascii_alphabetic());
+            (w > j && s.get(w) == Some(&b' '))
+                .then(|| product(s, w + 1))
+                .flatten()
+        };
+        match next {
+            Some(e) => end = e,
+            None => break,
+        }
+    }
+    Some(end)
 }
 
 // ---------------------------------------------------------------- email
@@ -379,307 +447,76 @@ fn entropy(tok: &[u8]) -> f64 {
         .sum()
 }
 
-// ---------------------------------------------------------------- addresses
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-/// Four dotted octets, each at most 255. Leading zeros are accepted (some tools print
-/// them), a fifth dotted number is not (then it is a version like `1.2.3.4.5`).
-fn ipv4(s: &[u8], i: usize) -> Option<usize> {
-    let mut j = i;
-    for octet in 0..4 {
-        if octet > 0 {
-            if s.get(j) != Some(&b'.') {
-                return None;
-            }
-            j += 1;
+    #[test]
+    fn looks_random_separates_keys_from_words() {
+        for (tok, want) in [
+            ("a8Fk29dLq0PzX7mN3bV1xQ", true),
+            ("d41d8cd98f00b204e9800998ecf8427e", true),
+            ("Zm9vYmFyYmF6cXV4MTIzNDU2Nzg5MA", true),
+            ("qWeRtYuIoPaSdFgHjKlZxCvBnM", true),
+            ("a8Fk29dLq0PzX7mN3bV", false), // 19: too short to judge
+            ("internationalization", false),
+            ("how-to-reset-my-password", false),
+            ("getElementsByClassName", false),
+            ("release2026candidate1", false),
+            ("usr/local/bin/python3", false),
+            ("ABCDEFGHIJKLMNOPQRSTUVWXYZ", false),
+            ("12345678901234567890", false),
+        ] {
+            assert_eq!(looks_random(tok.as_bytes()), want, "{tok}");
         }
-        let end = run(s, j, 3, |b| b.is_ascii_digit());
-        if end == j || s.get(end).is_some_and(u8::is_ascii_digit) {
-            return None;
-        }
-        let value: u32 = s[j..end]
-            .iter()
-            .fold(0, |v, &d| v * 10 + u32::from(d - b'0'));
-        if value > 255 {
-            return None;
-        }
-        j = end;
     }
-    let continues = s.get(j) == Some(&b'.') && s.get(j + 1).is_some_and(u8::is_ascii_digit);
-    (at_end(s, j) && !continues).then_some(j)
-}
 
-/// An IPv6 address as `std` parses it, with at least two non-empty groups so that `::`
-/// in prose or code (`a::b` aside) and the loopback `::1` are left alone.
-fn ipv6(s: &[u8], i: usize) -> Option<usize> {
-    const MAX_V6: usize = 45; // "ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255"
-    if !(s[i].is_ascii_hexdigit() || s[i] == b':') {
-        return None;
-    }
-    let mut end = run(s, i, MAX_V6, |b| {
-        b.is_ascii_hexdigit() || b == b':' || b == b'.'
-    });
-    // A sentence may end right after the address: give back trailing `:` and `.`.
-    loop {
-        let cand = &s[i..end];
-        if cand.iter().filter(|&&b| b == b':').count() >= 2 {
-            let groups = cand.split(|&b| b == b':').filter(|g| !g.is_empty()).count();
-            let parsed = std::str::from_utf8(cand)
-                .ok()
-                .and_then(|t| t.parse::<std::net::Ipv6Addr>().ok());
-            if parsed.is_some() && groups >= 2 && at_end(s, end) {
-                return Some(end);
-            }
-        }
-        if end > i && matches!(s[end - 1], b':' | b'.') {
-            end -= 1;
-        } else {
-            return None;
+    #[test]
+    fn key_prefixes_need_a_mixed_body_of_minimum_length() {
+        for (text, want) in [
+            ("sk-Ab12Cd34Ef56Gh78Ij90", true),
+            ("sk-learn-is-a-python-library", false),
+            ("sk-Ab12", false),
+            ("AKIAIOSFODNN7EXAMPLE", true),
+            ("AKIAIOSFODNN7EXAMPLEX", false), // 17 chars after AKIA: not an AWS key id
+            ("ghp_abc", false),
+        ] {
+            assert_eq!(api_key(text.as_bytes(), 0).is_some(), want, "{text}");
         }
     }
-}
 
-// ---------------------------------------------------------------- numbers
+    #[test]
+    fn raw_user_agents_are_replaced_whole() {
+        for (text, want) in [
+            (
+                "crashes on Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36 today",
+                "crashes on [user_agent] today",
+            ),
+            (
+                "ua=Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1",
+                "ua=[user_agent]",
+            ),
+            (
+                "Mozilla/5.0 (Linux; Android 10; K) AppleWebKit/537.36 Chrome/124.0.0.0 Mobile Safari/537.36.",
+                "[user_agent].",
+            ),
+            (
+                "Dalvik/2.1.0 (Linux; U; Android 14; Pixel 8 Build/AP1A)",
+                "[user_agent]",
+            ),
+            (
+                "I like Mozilla and Mozilla/Firefox a lot",
+                "I like Mozilla and Mozilla/Firefox a lot",
+            ),
+        ] {
+            assert_eq!(super::super::scrub_capped(text, 500).text, want, "{text}");
+        }
+    }
 
-/// Digit groups separated by single separators from `seps`: for every group end, the
-/// position after the group and the digits so far. Stops past `max_digits`.
-fn digit_groups(s: &[u8], i: usize, seps: &[u8], max_digits: usize) -> Vec<(usize, usize)> {
-    let mut ends = Vec::new();
-    let mut j = i;
-    let mut digits = 0;
-    loop {
-        let end = run(s, j, max_digits + 1, |b| b.is_ascii_digit());
-        if end == j {
-            break;
-        }
-        digits += end - j;
-        if digits > max_digits {
-            break;
-        }
-        ends.push((end, digits));
-        match s.get(end) {
-            Some(b) if seps.contains(b) && s.get(end + 1).is_some_and(u8::is_ascii_digit) => {
-                j = end + 1
-            }
-            _ => break,
-        }
+    #[test]
+    fn matches_do_not_start_inside_words() {
+        let s = b"x4111111111111111";
+        assert_eq!(detect_at(s, 1, Some(b'x')), None);
+        assert!(detect_at(s, 1, Some(b' ')).is_some());
     }
-    ends
-}
-
-fn digits_of(s: &[u8]) -> impl Iterator<Item = u32> + '_ {
-    s.iter()
-        .filter(|b| b.is_ascii_digit())
-        .map(|&b| u32::from(b - b'0'))
-}
-
-pub(super) fn luhn_ok(s: &[u8]) -> bool {
-    let digits: Vec<u32> = digits_of(s).collect();
-    let sum: u32 = digits
-        .iter()
-        .rev()
-        .enumerate()
-        .map(|(k, &d)| {
-            if k % 2 == 1 {
-                if d * 2 > 9 { d * 2 - 9 } else { d * 2 }
-            } else {
-                d
-            }
-        })
-        .sum();
-    sum.is_multiple_of(10)
-}
-
-/// A payment card number: 13 to 19 digits, optionally grouped with spaces or dashes,
-/// starting with 2-6 (the issuer ranges of Visa, Mastercard, Amex, Discover, JCB, Diners,
-/// UnionPay, Maestro; this also keeps millisecond timestamps, which start with 1, out),
-/// passing the Luhn check. The longest valid reading wins.
-fn card(s: &[u8], i: usize) -> Option<usize> {
-    if !(b'2'..=b'6').contains(&s[i]) {
-        return None;
-    }
-    digit_groups(s, i, b" -", 19)
-        .into_iter()
-        .rev()
-        .find(|&(end, digits)| digits >= 13 && at_end(s, end) && luhn_ok(&s[i..end]))
-        .map(|(end, _)| end)
-}
-
-/// An IBAN: country letters, two check digits, 11 to 30 more letters or digits, either
-/// contiguous or printed in groups of four; it must pass the ISO 7064 mod-97 check.
-fn iban(s: &[u8], i: usize) -> Option<usize> {
-    let head = s.get(i..i + 4)?;
-    if !(head[0].is_ascii_alphabetic()
-        && head[1].is_ascii_alphabetic()
-        && head[2].is_ascii_digit()
-        && head[3].is_ascii_digit())
-    {
-        return None;
-    }
-    let mut best = None;
-    let mut j = i;
-    let mut chars = 0;
-    loop {
-        let end = run(s, j, 34, |b| b.is_ascii_alphanumeric());
-        chars += end - j;
-        if chars > 34 || end == j {
-            break;
-        }
-        if chars >= 15 && at_end(s, end) && mod97_ok(&s[i..end]) {
-            best = Some(end);
-        }
-        // Printed form: groups of exactly four, the last one shorter.
-        let grouped = end - j == 4 && s.get(end) == Some(&b' ');
-        if !grouped {
-            break;
-        }
-        j = end + 1;
-    }
-    best
-}
-
-fn mod97_ok(s: &[u8]) -> bool {
-    let chars: Vec<u8> = s
-        .iter()
-        .copied()
-        .filter(u8::is_ascii_alphanumeric)
-        .collect();
-    let (head, rest) = chars.split_at(4);
-    let mut r: u32 = 0;
-    for &b in rest.iter().chain(head) {
-        let b = b.to_ascii_uppercase();
-        if b.is_ascii_digit() {
-            r = (r * 10 + u32::from(b - b'0')) % 97;
-        } else {
-            r = (r * 100 + u32::from(b - b'A' + 10)) % 97;
-        }
-    }
-    r == 1
-}
-
-/// Phone numbers. The rule, chosen to catch the forms people write and to leave dates,
-/// versions, amounts and counters alone:
-/// - international: `+`, then 8 to 15 digits (E.164) in groups separated by single
-///   spaces, dashes, dots, or with a parenthesised group: `+44 20 7946 0958`, `+1 (555) 123-4567`;
-/// - national with a trunk `0`: 9 to 13 digits, contiguous or grouped by spaces, dashes or
-///   a slash: `020 7946 0958`, `06 12 34 56 78`, `030/1234567`, `0612345678`;
-/// - North American: `(555) 123-4567`, `555-123-4567`, `555.123.4567`, `1-800-555-0199`.
-///
-/// Not caught (documented gap): national numbers without a trunk 0 outside the NANP
-/// shape (`612 34 56 78`), because they are indistinguishable from grouped amounts.
-fn phone(s: &[u8], i: usize) -> Option<usize> {
-    match s[i] {
-        b'+' => international(s, i + 1),
-        b'0' => trunk_zero(s, i, 0),
-        // `(020) 7946 0958`: the trunk-0 area code in parentheses.
-        b'(' if s.get(i + 1) == Some(&b'0') => {
-            let close = run(s, i + 1, 6, |b| b.is_ascii_digit());
-            if s.get(close) != Some(&b')') {
-                return None;
-            }
-            let next = if s.get(close + 1) == Some(&b' ') {
-                close + 2
-            } else {
-                close + 1
-            };
-            trunk_zero(s, next, close - i - 1)
-        }
-        b'(' | b'1'..=b'9' => nanp(s, i),
-        _ => None,
-    }
-}
-
-/// The trunk-0 national form from `from`, `before` digits (a parenthesised area code)
-/// having been read already.
-fn trunk_zero(s: &[u8], from: usize, before: usize) -> Option<usize> {
-    if !s.get(from).is_some_and(u8::is_ascii_digit) {
-        return None;
-    }
-    digit_groups(s, from, b" -/", 13 - before)
-        .into_iter()
-        .rev()
-        .find(|&(end, digits)| before + digits >= 9 && at_end(s, end))
-        .map(|(end, _)| end)
-}
-
-fn international(s: &[u8], from: usize) -> Option<usize> {
-    if !s.get(from).is_some_and(|b| (b'1'..=b'9').contains(b)) {
-        return None;
-    }
-    let mut j = from;
-    let mut digits = 0;
-    let mut best = None;
-    loop {
-        let paren = s.get(j) == Some(&b'(');
-        let start = if paren { j + 1 } else { j };
-        let mut end = run(s, start, 15, |b| b.is_ascii_digit());
-        if end == start {
-            break;
-        }
-        digits += end - start;
-        if paren {
-            if s.get(end) != Some(&b')') {
-                break;
-            }
-            end += 1;
-        }
-        if digits > 15 {
-            break;
-        }
-        if digits >= 8 && at_end(s, end) && s.get(end).is_none_or(|&b| b != b'(') {
-            best = Some(end);
-        }
-        // One separator (or a space after a closing parenthesis), then the next group.
-        j = end;
-        if matches!(s.get(j), Some(b' ' | b'-' | b'.')) {
-            j += 1;
-        }
-        if j == end && !paren && s.get(j) != Some(&b'(') {
-            break;
-        }
-        if !s.get(j).is_some_and(|&b| b.is_ascii_digit() || b == b'(') {
-            break;
-        }
-    }
-    best
-}
-
-/// NANP: optional `1` and separator, area code (2-9 first) bare or in parentheses,
-/// exchange, line: 3-3-4 digits, separators all from space, dash, dot.
-fn nanp(s: &[u8], i: usize) -> Option<usize> {
-    let mut j = i;
-    if s[j] == b'1' && matches!(s.get(j + 1), Some(b' ' | b'-' | b'.')) {
-        j += 2;
-    }
-    let exact = |j: usize, n: usize| -> Option<usize> {
-        let end = run(s, j, n + 1, |b| b.is_ascii_digit());
-        (end - j == n).then_some(end)
-    };
-    let area = if s.get(j) == Some(&b'(') {
-        let end = exact(j + 1, 3)?;
-        if s.get(end) != Some(&b')') {
-            return None;
-        }
-        j = end + 1;
-        if s.get(j) == Some(&b' ') {
-            j += 1;
-        }
-        &s[end - 3..end]
-    } else {
-        let end = exact(j, 3)?;
-        if !matches!(s.get(end), Some(b' ' | b'-' | b'.')) {
-            return None;
-        }
-        let area = &s[j..end];
-        j = end + 1;
-        area
-    };
-    if !(b'2'..=b'9').contains(&area[0]) {
-        return None;
-    }
-    let exchange_end = exact(j, 3)?;
-    if !matches!(s.get(exchange_end), Some(b' ' | b'-' | b'.')) {
-        return None;
-    }
-    let end = exact(exchange_end + 1, 4)?;
-    at_end(s, end).then_some(end)
 }

@@ -10,9 +10,11 @@
 //! Deliberately not done: names, street addresses and other free-form personal data
 //! cannot be recognised reliably by patterns; a site that expects them must not declare
 //! the field as text. Non-ASCII look-alikes (full-width digits) are not detected. The
-//! detectors themselves live in `detect.rs`.
+//! detectors live in `detect.rs` (dispatch, emails, tokens, secrets) and `numbers.rs`
+//! (IP addresses, cards, IBANs, phones).
 
 mod detect;
+mod numbers;
 
 use super::url::clean_page_url;
 
@@ -40,11 +42,13 @@ pub enum Finding {
     Secret,
     /// A URL that could not be cleaned.
     Url,
+    /// A raw user-agent string (`Mozilla/5.0 (...) ...`): a fingerprint pasted into text.
+    UserAgent,
 }
 
 impl Finding {
     /// Every finding, in declaration order (for documentation and the data inventory).
-    pub const ALL: [Finding; 10] = [
+    pub const ALL: [Finding; 11] = [
         Finding::Email,
         Finding::Phone,
         Finding::Ip,
@@ -55,6 +59,7 @@ impl Finding {
         Finding::ApiKey,
         Finding::Secret,
         Finding::Url,
+        Finding::UserAgent,
     ];
 
     /// The text that replaces a value of this kind. Labels are bracketed lowercase words:
@@ -71,6 +76,7 @@ impl Finding {
             Finding::ApiKey => "[api_key]",
             Finding::Secret => "[secret]",
             Finding::Url => "[url]",
+            Finding::UserAgent => "[user_agent]",
         }
     }
 
@@ -87,6 +93,7 @@ impl Finding {
             Finding::ApiKey => "api_key",
             Finding::Secret => "secret",
             Finding::Url => "url",
+            Finding::UserAgent => "user_agent",
         }
     }
 }
@@ -174,7 +181,7 @@ pub fn first_finding(s: &str) -> Option<Finding> {
 /// Is `s` a Luhn-valid digit string (spaces and dashes ignored)? Exposed for the store
 /// verifier and tests.
 pub fn luhn_valid(s: &str) -> bool {
-    s.bytes().any(|b| b.is_ascii_digit()) && detect::luhn_ok(s.as_bytes())
+    s.bytes().any(|b| b.is_ascii_digit()) && numbers::luhn_ok(s.as_bytes())
 }
 
 /// Cut hostile input to [`MAX_SCRUB_INPUT`] chars, back to the last whitespace.
