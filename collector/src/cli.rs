@@ -1,15 +1,24 @@
 //! The command line: raw flags here, validated values handed to each command.
 
 use std::io::{BufRead, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
 use sieve_core::Schema;
 use sieve_core::inventory::Inventory;
+use sieve_core::transform::time::UnixTime;
 
-/// Sieve's collector and auditor tools.
+use crate::app::{Clock, SystemClock};
+use crate::config::RawConfig;
+use crate::export::ExportFormat;
+use crate::keys::KeysAction;
+use crate::store::StoreRead;
+use crate::store::query::SqliteReader;
+
+/// Sieve's collector and its auditor and operator tools.
 #[derive(Debug, Parser)]
 #[command(name = "sieve-collector", version, about)]
 pub struct Cli {
@@ -19,6 +28,27 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Receive events: ingest, config, public manifest, health and metrics over HTTP.
+    Serve {
+        /// The schema (tracking plan) file.
+        #[arg(long)]
+        schema: Option<PathBuf>,
+        /// A TOML config file; flags override it.
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// Address to listen on [default: 127.0.0.1:8080].
+        #[arg(long)]
+        listen: Option<String>,
+        /// Data directory (store, key file, write key) [default: `sieve-data` beside the schema].
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+        /// An accepted write key (public, ingest-only); repeat for several.
+        #[arg(long = "write-key")]
+        write_keys: Vec<String>,
+        /// An origin allowed to send events, e.g. https://app.example.com; repeat for several.
+        #[arg(long = "allow-origin")]
+        allowed_origins: Vec<String>,
+    },
     /// Show what the browser would send, and what the collector would store, for raw events
     /// read as JSON lines on stdin. Uses a fixed demonstration key and pepper: needs no server
     /// and no key file.
@@ -27,7 +57,8 @@ enum Command {
         #[arg(long)]
         schema: PathBuf,
     },
-    /// Print the data inventory of a schema: every field, its treatment, purpose and retention.
+    /// Print the data inventory of a schema: every field, its treatment, purpose and
+    /// retention; with --data-dir, also which schema versions produced the stored rows.
     Audit {
         /// The schema (tracking plan) file.
         #[arg(long)]
@@ -35,6 +66,81 @@ enum Command {
         /// Output format.
         #[arg(long, value_enum, default_value_t = Format::Markdown)]
         format: Format,
+        /// A data directory whose store to summarise.
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+    },
+    /// Scan the store for any row its schema version does not allow, and any value that looks
+    /// like personal data. Exits 1 on findings.
+    Verify {
+        /// The data directory.
+        #[arg(long)]
+        data_dir: PathBuf,
+    },
+    /// Export stored events as JSON lines or CSV.
+    Export {
+        /// The data directory.
+        #[arg(long)]
+        data_dir: PathBuf,
+        /// From this time (RFC 3339 or YYYY-MM-DD), inclusive.
+        #[arg(long)]
+        from: Option<String>,
+        /// To this time (RFC 3339 or YYYY-MM-DD), exclusive.
+        #[arg(long)]
+        to: Option<String>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = ExportArg::Jsonl)]
+        format: ExportArg,
+    },
+    /// Counts by event, day, country, page and browser; groups of fewer than k visitors are
+    /// suppressed.
+    Report {
+        /// The data directory.
+        #[arg(long)]
+        data_dir: PathBuf,
+        /// From this time (RFC 3339 or YYYY-MM-DD), inclusive.
+        #[arg(long)]
+        from: Option<String>,
+        /// To this time (RFC 3339 or YYYY-MM-DD), exclusive.
+        #[arg(long)]
+        to: Option<String>,
+        /// Smallest group shown, in distinct visitors.
+        #[arg(long, default_value_t = 10)]
+        k: u64,
+        /// Print JSON instead of tables.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List key epochs (never their bytes), or destroy them.
+    Keys {
+        /// The schema file (its key epoch: day, week or month).
+        #[arg(long)]
+        schema: PathBuf,
+        /// The data directory holding keys.json.
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+        /// The key file, if not in the data directory.
+        #[arg(long)]
+        key_file: Option<PathBuf>,
+        #[command(subcommand)]
+        action: KeysArg,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum KeysArg {
+    /// List epochs and their state.
+    List,
+    /// Destroy one epoch's keys now: its pseudonyms can no longer be linked to anyone.
+    Destroy {
+        /// The epoch id, e.g. 2026-11-22.
+        id: String,
+    },
+    /// Destroy every epoch older than the newest `keep`.
+    DestroyExpired {
+        /// Epochs kept, the current one included.
+        #[arg(long, default_value_t = 2)]
+        keep: usize,
     },
 }
 
@@ -42,18 +148,77 @@ enum Command {
 enum Format {
     Markdown,
     Json,
+    Html,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum ExportArg {
+    Jsonl,
+    Csv,
 }
 
 /// Load and validate a schema file, with every problem listed.
-pub fn load_schema(path: &std::path::Path) -> anyhow::Result<Schema> {
+pub fn load_schema(path: &Path) -> anyhow::Result<Schema> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("reading schema {}", path.display()))?;
     Schema::from_json(&text).with_context(|| format!("schema {} is not valid", path.display()))
 }
 
+fn open_store(data_dir: &Path) -> anyhow::Result<SqliteReader> {
+    let path = data_dir.join("events.sqlite");
+    SqliteReader::open(&path).with_context(|| format!("opening store {}", path.display()))
+}
+
+/// `2026-11-22` or an RFC 3339 time.
+fn parse_time(flag: &str, value: Option<&str>, default: i64) -> anyhow::Result<i64> {
+    let Some(v) = value else { return Ok(default) };
+    let t =
+        UnixTime::parse_rfc3339(v).or_else(|| UnixTime::parse_rfc3339(&format!("{v}T00:00:00Z")));
+    t.map(|t| t.0)
+        .with_context(|| format!("--{flag}: expected YYYY-MM-DD or an RFC 3339 time"))
+}
+
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("SIEVE_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
 /// Run a parsed command line.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
+        Command::Serve {
+            schema,
+            config,
+            listen,
+            data_dir,
+            write_keys,
+            allowed_origins,
+        } => {
+            init_logging();
+            let file = match &config {
+                Some(path) => RawConfig::from_file(path)?,
+                None => RawConfig::default(),
+            };
+            let flags = RawConfig {
+                schema,
+                listen,
+                data_dir,
+                write_keys: (!write_keys.is_empty()).then_some(write_keys),
+                allowed_origins: (!allowed_origins.is_empty()).then_some(allowed_origins),
+                ..RawConfig::default()
+            };
+            let config = file.merge(flags).validate()?;
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+                .context("starting the runtime")?;
+            runtime.block_on(crate::serve::serve(config))?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Preview { schema } => {
             let schema = load_schema(&schema)?;
             eprintln!(
@@ -71,14 +236,117 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Audit { schema, format } => {
+        Command::Audit {
+            schema,
+            format,
+            data_dir,
+        } => {
             let schema = load_schema(&schema)?;
             let inventory = Inventory::of(&schema);
-            let text = match format {
-                Format::Markdown => inventory.to_markdown(),
-                Format::Json => serde_json::to_string_pretty(&inventory)?,
+            let stored = match &data_dir {
+                Some(dir) => Some(open_store(dir)?.counts_by_schema()?),
+                None => None,
             };
-            println!("{text}");
+            let mut out = std::io::stdout().lock();
+            match format {
+                Format::Markdown => {
+                    write!(out, "{}", inventory.to_markdown())?;
+                    if let Some(counts) = &stored {
+                        writeln!(
+                            out,
+                            "\n## Stored rows by schema version\n\n| fingerprint | version | events | first | last |\n|---|---|---|---|---|"
+                        )?;
+                        for c in counts {
+                            writeln!(
+                                out,
+                                "| `{}` | {} | {} | {} | {} |",
+                                c.fingerprint,
+                                c.version.as_deref().unwrap_or("(not recorded)"),
+                                c.events,
+                                UnixTime(c.first).to_rfc3339(),
+                                UnixTime(c.last).to_rfc3339()
+                            )?;
+                        }
+                    }
+                }
+                Format::Json => {
+                    let mut v = serde_json::to_value(&inventory)?;
+                    if let Some(counts) = &stored {
+                        v["stored_by_schema"] = serde_json::to_value(counts)?;
+                    }
+                    writeln!(out, "{}", serde_json::to_string_pretty(&v)?)?;
+                }
+                Format::Html => write!(out, "{}", crate::manifest::to_html(&inventory))?,
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Verify { data_dir } => {
+            let store = open_store(&data_dir)?;
+            let mut out = std::io::stdout().lock();
+            let report = crate::verify::verify_store(&store, &mut out)?;
+            Ok(if report.findings == 0 {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
+        }
+        Command::Export {
+            data_dir,
+            from,
+            to,
+            format,
+        } => {
+            let store = open_store(&data_dir)?;
+            let from = parse_time("from", from.as_deref(), i64::MIN)?;
+            let to = parse_time("to", to.as_deref(), i64::MAX)?;
+            let format = match format {
+                ExportArg::Jsonl => ExportFormat::Jsonl,
+                ExportArg::Csv => ExportFormat::Csv,
+            };
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            let rows = crate::export::export(&store, from, to, format, &mut out)?;
+            out.flush()?;
+            eprintln!("exported {rows} events");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Report {
+            data_dir,
+            from,
+            to,
+            k,
+            json,
+        } => {
+            let store = open_store(&data_dir)?;
+            let from = parse_time("from", from.as_deref(), i64::MIN)?;
+            let to = parse_time("to", to.as_deref(), i64::MAX)?;
+            let report = crate::report::report(&store, from, to, k)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                print!("{}", report.to_text());
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Keys {
+            schema,
+            data_dir,
+            key_file,
+            action,
+        } => {
+            let schema = load_schema(&schema)?;
+            let path = match (key_file, data_dir) {
+                (Some(k), _) => k,
+                (None, Some(d)) => d.join("keys.json"),
+                (None, None) => anyhow::bail!("give --data-dir or --key-file"),
+            };
+            let action = match action {
+                KeysArg::List => KeysAction::List,
+                KeysArg::Destroy { id } => KeysAction::Destroy { id },
+                KeysArg::DestroyExpired { keep } => KeysAction::DestroyExpired { keep },
+            };
+            let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+            let mut out = std::io::stdout().lock();
+            crate::keys::keys_command(&path, schema.key_epoch, action, clock.now(), &mut out)?;
             Ok(ExitCode::SUCCESS)
         }
     }

@@ -27,6 +27,24 @@ impl Drop {
     }
 }
 
+/// The dotted path of a client-chosen key under `section`. A key that could never be a schema
+/// name (snake_case ASCII, at most 64 characters), or in which the text scrubber finds
+/// anything (a snake_case API key is a valid name), is shown as `(invalid name)`: a client may
+/// use an email or a token as a key, and a reason must not echo it. Ordinary names are kept,
+/// because `props.plann: not declared` is what a developer needs to see.
+pub fn field_path(section: &str, key: &str) -> String {
+    let shown = crate::schema::valid_name(key)
+        && crate::transform::text::scrub_capped(key, key.len())
+            .findings
+            .is_empty();
+    let key = if shown { key } else { "(invalid name)" };
+    if section.is_empty() {
+        key.to_owned()
+    } else {
+        format!("{section}.{key}")
+    }
+}
+
 impl std::fmt::Display for Drop {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}: {}", self.field, self.reason)

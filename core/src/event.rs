@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use crate::drop::{Drop, DropReason, Redaction};
+use crate::drop::{Drop, DropReason, Redaction, field_path};
 use crate::raw::{RawContext, RawEvent};
 use crate::schema::{
     LanguagePrecision, LocationPrecision, ReferrerPrecision, Schema, ScreenPrecision, UaPrecision,
@@ -320,7 +320,7 @@ impl<'s> Pipeline<'s> {
         });
         let mut clean_groups = BTreeMap::new();
         for (kind, raw) in groups {
-            let field = format!("groups.{kind}");
+            let field = field_path("groups", kind);
             if !schema.identity.groups.contains_key(kind) {
                 self.drop(field, DropReason::Undeclared);
             } else if let Some(p) = self.identifier(&field, IdField::Group(kind), raw) {
@@ -367,7 +367,7 @@ impl<'s> Pipeline<'s> {
     ) -> BTreeMap<String, CleanValue> {
         let mut out = BTreeMap::new();
         for (name, value) in raw {
-            let field = format!("{section}.{name}");
+            let field = field_path(section, name);
             let Some((kind, id_field)) = declared(name) else {
                 self.drop(field, DropReason::Undeclared);
                 continue;
@@ -591,7 +591,7 @@ pub fn verify_event(received: &Value, schema: &Schema) -> Result<CleanEvent, Rej
                 &mut screen,
                 &mut reasons,
             ),
-            _ => reasons.push(Drop::new(key.clone(), DropReason::UnknownField)),
+            _ => reasons.push(Drop::new(field_path("", key), DropReason::UnknownField)),
         }
     }
     let Some(id) = id else {
@@ -636,7 +636,7 @@ fn received_context(
         return;
     };
     for (key, value) in obj {
-        let field = format!("context.{key}");
+        let field = field_path("context", key);
         match key.as_str() {
             "url" | "referrer" | "language" => match value.as_str() {
                 Some(s) => {
@@ -696,7 +696,7 @@ fn received_context(
                             r.lon = c.get("lon").and_then(Value::as_f64);
                         }
                         _ => reasons.push(Drop::new(
-                            format!("{field}.{k}"),
+                            field_path(&field, k),
                             DropReason::Invalid {
                                 expected: "clean location",
                             },

@@ -11,7 +11,7 @@
 
 use serde_json::{Map, Value};
 
-use crate::drop::{Drop, DropReason};
+use crate::drop::{Drop, DropReason, field_path};
 use crate::transform::location::RawLocation;
 use crate::transform::ua::ClientHints;
 
@@ -91,7 +91,7 @@ impl RawEvent {
                 "groups" => raw.groups = object(key, value, &mut drops),
                 "traits" => raw.traits = object(key, value, &mut drops),
                 "context" => raw.context = RawContext::from_value(value, &mut drops),
-                _ => drops.push(Drop::new(key.clone(), DropReason::UnknownField)),
+                _ => drops.push(Drop::new(field_path("", key), DropReason::UnknownField)),
             }
         }
         Ok((raw, drops))
@@ -111,7 +111,7 @@ impl RawContext {
             return ctx;
         };
         for (key, value) in obj {
-            let field = format!("context.{key}");
+            let field = field_path("context", key);
             match key.as_str() {
                 "url" => ctx.url = string(&field, value, drops),
                 "referrer" => ctx.referrer = string(&field, value, drops),
@@ -137,7 +137,7 @@ impl RawContext {
                         continue;
                     };
                     for (k, v) in s {
-                        let f = format!("{field}.{k}");
+                        let f = field_path(&field, k);
                         let n = v.as_u64();
                         match (k.as_str(), n) {
                             ("width", Some(n)) => ctx.screen_width = Some(n),
@@ -170,7 +170,7 @@ fn location(field: &str, v: &Value, drops: &mut Vec<Drop>) -> Option<RawLocation
     };
     let mut loc = RawLocation::default();
     for (key, value) in obj {
-        let f = format!("{field}.{key}");
+        let f = field_path(field, key);
         match key.as_str() {
             "country" => loc.country = string(&f, value, drops),
             "region" => loc.region = string(&f, value, drops),

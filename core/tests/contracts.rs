@@ -673,3 +673,17 @@ fn json_schema_property_types_are_the_loaders() {
         );
     }
 }
+
+#[test]
+fn reasons_never_echo_client_chosen_key_names() {
+    let raw = json!({"event": "search", "timestamp": "2026-11-22T17:03:11Z",
+        "props": {"alice@example.com": 1, "query": "ok"}, "groups": {"sk_live_abcdefghijklmnop1234": "x"},
+        "traits": {"Alice Example": "x"}, "context": {"4111111111111111": 1}, "u_8812@example.com": true});
+    let out = clean(&schema(), &raw);
+    let reasons = serde_json::to_string(&out.drops).expect("json");
+    for planted in ["alice", "Alice", "sk_live", "4111", "8812"] {
+        assert!(!reasons.contains(planted), "{planted} echoed in {reasons}");
+    }
+    assert!(out.drops.iter().any(|d| d.field == "props.(invalid name)"));
+    assert!(out.drops.iter().any(|d| d.field == "(invalid name)"));
+}

@@ -85,7 +85,7 @@ fn join(path: &str, key: &str) -> String {
 
 /// Names become column labels and code identifiers: snake_case ASCII keeps them unambiguous in
 /// every store and in the pseudonym domain strings, which use `:` and `\0` as separators.
-fn valid_name(name: &str) -> bool {
+pub(crate) fn valid_name(name: &str) -> bool {
     let mut chars = name.chars();
     matches!(chars.next(), Some('a'..='z'))
         && name.len() <= MAX_NAME_LENGTH

@@ -18,6 +18,7 @@ mod load;
 use std::collections::BTreeMap;
 
 pub use fingerprint::Fingerprint;
+pub(crate) use load::valid_name;
 pub use load::{SchemaError, SchemaErrors};
 
 /// The query parameters kept in URLs when a schema does not say otherwise: campaign tags,

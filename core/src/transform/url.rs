@@ -102,15 +102,6 @@ impl<'de> serde::Deserialize<'de> for CleanUrl {
     }
 }
 
-/// The parameters a site typically allowlists: campaign attribution, nothing personal.
-pub const DEFAULT_ALLOWED_QUERY: [&str; 5] = [
-    "utm_source",
-    "utm_medium",
-    "utm_campaign",
-    "utm_term",
-    "utm_content",
-];
-
 /// Longest query value kept, in chars: campaign names are short, payloads are not.
 pub const MAX_QUERY_VALUE: usize = 100;
 
@@ -531,7 +522,7 @@ mod tests {
     use proptest::prelude::*;
 
     fn utm() -> Vec<String> {
-        DEFAULT_ALLOWED_QUERY
+        crate::schema::DEFAULT_QUERY_ALLOWLIST
             .iter()
             .map(|s| (*s).to_owned())
             .collect()

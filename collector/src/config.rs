@@ -1,0 +1,333 @@
+//! Configuration in two stages: [`RawConfig`] (an optional TOML file, then command-line flags
+//! on top, every field optional) is validated once into [`Config`], whose values are typed and
+//! complete. The collector starts with nothing but a schema file: every other value has a
+//! default chosen for a single machine.
+//!
+//! Nothing secret is configured here: the write key is public by nature (it ships in every
+//! page), and keys live in the key file the collector manages itself.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use serde::Deserialize;
+
+use crate::store::StoreConfig;
+
+/// The browser's cap on a `keepalive` fetch or beacon body: a bigger batch could not be sent
+/// from a closing page anyway.
+pub const DEFAULT_MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// Everything the config file may say. Field names are the file's keys.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawConfig {
+    /// The schema file.
+    pub schema: Option<PathBuf>,
+    /// Address to listen on.
+    pub listen: Option<String>,
+    /// Directory for the event store, key file and write key.
+    pub data_dir: Option<PathBuf>,
+    /// Key file (default `<data_dir>/keys.json`).
+    pub key_file: Option<PathBuf>,
+    /// Public, ingest-only write keys accepted on `POST /v1/events`.
+    pub write_keys: Option<Vec<String>>,
+    /// Origins allowed to send events (CORS), e.g. `https://app.example.com`.
+    pub allowed_origins: Option<Vec<String>>,
+    /// Largest request body, in bytes (after decompression: 16x this).
+    pub max_body_bytes: Option<usize>,
+    /// Most events in one batch.
+    pub max_events_per_batch: Option<usize>,
+    /// Deepest JSON nesting accepted.
+    pub max_json_depth: Option<usize>,
+    /// Longest string value accepted, in bytes.
+    pub max_string_bytes: Option<usize>,
+    /// Most properties (or traits) in one event.
+    pub max_props_per_event: Option<usize>,
+    /// Requests per second allowed per client (token refill rate).
+    pub rate_per_second: Option<f64>,
+    /// Burst of requests allowed per client.
+    pub rate_burst: Option<f64>,
+    /// Events that may wait for the store before new batches get 429.
+    pub queue_events: Option<usize>,
+    /// Key epochs kept (current included) before older keys are destroyed.
+    pub keep_epochs: Option<usize>,
+    /// Seconds between retention and key-destruction runs.
+    pub housekeeping_seconds: Option<u64>,
+    /// Take the client address from the first `X-Forwarded-For` hop (behind a proxy you run).
+    pub trust_forwarded_for: Option<bool>,
+}
+
+/// Validated limits on what one request may carry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Largest request body, in bytes, as received.
+    pub max_body_bytes: usize,
+    /// Largest body after gzip decompression.
+    pub max_decompressed_bytes: usize,
+    /// Most events in one batch.
+    pub max_events_per_batch: usize,
+    /// Deepest JSON nesting.
+    pub max_json_depth: usize,
+    /// Longest string value, in bytes.
+    pub max_string_bytes: usize,
+    /// Most properties or traits in one event.
+    pub max_props_per_event: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            max_decompressed_bytes: 16 * DEFAULT_MAX_BODY_BYTES,
+            max_events_per_batch: 100,
+            max_json_depth: 8,
+            max_string_bytes: 4 * 1024,
+            max_props_per_event: 64,
+        }
+    }
+}
+
+/// The validated configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The schema file.
+    pub schema: PathBuf,
+    /// Address to listen on.
+    pub listen: SocketAddr,
+    /// Data directory.
+    pub data_dir: PathBuf,
+    /// Key file.
+    pub key_file: PathBuf,
+    /// The store.
+    pub store: StoreConfig,
+    /// Accepted write keys; empty means "use the generated one in the data directory".
+    pub write_keys: Vec<String>,
+    /// Allowed origins (`scheme://host[:port]`, no trailing slash).
+    pub allowed_origins: Vec<String>,
+    /// Request limits.
+    pub limits: Limits,
+    /// Requests per second per client.
+    pub rate_per_second: f64,
+    /// Burst per client.
+    pub rate_burst: f64,
+    /// Queue bound, in events.
+    pub queue_events: usize,
+    /// Key epochs kept.
+    pub keep_epochs: usize,
+    /// Housekeeping interval.
+    pub housekeeping: Duration,
+    /// Trust `X-Forwarded-For`.
+    pub trust_forwarded_for: bool,
+}
+
+impl RawConfig {
+    /// Read a TOML config file.
+    pub fn from_file(path: &Path) -> anyhow::Result<RawConfig> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("reading config {}", path.display()))?;
+        toml::from_str(&text).with_context(|| format!("config {} is not valid", path.display()))
+    }
+
+    /// Values set in `over` replace those here (flags over the file).
+    pub fn merge(self, over: RawConfig) -> RawConfig {
+        macro_rules! pick {
+            ($($f:ident),*) => { RawConfig { $($f: over.$f.or(self.$f)),* } };
+        }
+        pick!(
+            schema,
+            listen,
+            data_dir,
+            key_file,
+            write_keys,
+            allowed_origins,
+            max_body_bytes,
+            max_events_per_batch,
+            max_json_depth,
+            max_string_bytes,
+            max_props_per_event,
+            rate_per_second,
+            rate_burst,
+            queue_events,
+            keep_epochs,
+            housekeeping_seconds,
+            trust_forwarded_for
+        )
+    }
+
+    /// Validate into a [`Config`], naming the setting at fault.
+    pub fn validate(self) -> anyhow::Result<Config> {
+        // Destructured without `..`: a new setting does not compile until it is validated.
+        let RawConfig {
+            schema,
+            listen,
+            data_dir,
+            key_file,
+            write_keys,
+            allowed_origins,
+            max_body_bytes,
+            max_events_per_batch,
+            max_json_depth,
+            max_string_bytes,
+            max_props_per_event,
+            rate_per_second,
+            rate_burst,
+            queue_events,
+            keep_epochs,
+            housekeeping_seconds,
+            trust_forwarded_for,
+        } = self;
+        let Some(schema) = schema else {
+            bail!("schema: missing (pass --schema FILE)")
+        };
+        let listen: SocketAddr = listen
+            .as_deref()
+            .unwrap_or("127.0.0.1:8080")
+            .parse()
+            .context("listen: expected an address such as 127.0.0.1:8080")?;
+        let data_dir = data_dir
+            .unwrap_or_else(|| schema.parent().unwrap_or(Path::new(".")).join("sieve-data"));
+        let key_file = key_file.unwrap_or_else(|| data_dir.join("keys.json"));
+        let store = StoreConfig::Sqlite {
+            path: data_dir.join("events.sqlite"),
+        };
+        let write_keys = write_keys.unwrap_or_default();
+        for k in &write_keys {
+            if k.len() < 8
+                || !k
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+            {
+                bail!(
+                    "write_keys: a write key is at least 8 characters of letters, digits, _ and -"
+                );
+            }
+        }
+        let allowed_origins = allowed_origins.unwrap_or_default();
+        for o in &allowed_origins {
+            let ok = (o.starts_with("https://") || o.starts_with("http://"))
+                && !o.ends_with('/')
+                && o.matches('/').count() == 2;
+            if !ok {
+                bail!(
+                    "allowed_origins: {o:?} is not an origin (scheme://host[:port], no path or trailing slash)"
+                );
+            }
+        }
+        let d = Limits::default();
+        let max_body_bytes = max_body_bytes.unwrap_or(d.max_body_bytes);
+        let limits = Limits {
+            max_body_bytes,
+            max_decompressed_bytes: 16 * max_body_bytes,
+            max_events_per_batch: max_events_per_batch.unwrap_or(d.max_events_per_batch),
+            max_json_depth: max_json_depth.unwrap_or(d.max_json_depth),
+            max_string_bytes: max_string_bytes.unwrap_or(d.max_string_bytes),
+            max_props_per_event: max_props_per_event.unwrap_or(d.max_props_per_event),
+        };
+        if limits.max_body_bytes < 1024
+            || limits.max_events_per_batch == 0
+            || limits.max_json_depth < 4
+        {
+            bail!(
+                "limits: max_body_bytes must be at least 1024, max_events_per_batch at least 1, max_json_depth at least 4"
+            );
+        }
+        let rate_per_second = rate_per_second.unwrap_or(50.0);
+        let rate_burst = rate_burst.unwrap_or(200.0);
+        if !(rate_per_second > 0.0 && rate_burst >= 1.0) {
+            bail!("rate_per_second must be positive and rate_burst at least 1");
+        }
+        let keep_epochs = keep_epochs.unwrap_or(2);
+        if keep_epochs == 0 {
+            bail!("keep_epochs: at least 1 (the current epoch)");
+        }
+        Ok(Config {
+            schema,
+            listen,
+            data_dir,
+            key_file,
+            store,
+            write_keys,
+            allowed_origins,
+            limits,
+            rate_per_second,
+            rate_burst,
+            queue_events: queue_events
+                .unwrap_or(20_000)
+                .max(limits.max_events_per_batch),
+            keep_epochs,
+            housekeeping: Duration::from_secs(housekeeping_seconds.unwrap_or(3_600).max(1)),
+            trust_forwarded_for: trust_forwarded_for.unwrap_or(false),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_schema_alone_is_enough() {
+        let c = RawConfig {
+            schema: Some("/srv/site/schema.json".into()),
+            ..RawConfig::default()
+        }
+        .validate()
+        .expect("valid");
+        assert_eq!(c.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(c.data_dir, PathBuf::from("/srv/site/sieve-data"));
+        assert_eq!(c.key_file, PathBuf::from("/srv/site/sieve-data/keys.json"));
+        assert_eq!(c.limits, Limits::default());
+    }
+
+    #[test]
+    fn flags_override_the_file() {
+        let file: RawConfig = toml::from_str(
+            "schema = \"a.json\"\nlisten = \"0.0.0.0:9000\"\nmax_events_per_batch = 10",
+        )
+        .expect("toml");
+        let flags = RawConfig {
+            listen: Some("127.0.0.1:9001".into()),
+            ..RawConfig::default()
+        };
+        let c = file.merge(flags).validate().expect("valid");
+        assert_eq!(c.listen.to_string(), "127.0.0.1:9001");
+        assert_eq!(c.limits.max_events_per_batch, 10);
+    }
+
+    #[test]
+    fn errors_name_the_setting() {
+        let bad = |raw: RawConfig| format!("{:#}", raw.validate().expect_err("invalid"));
+        assert!(bad(RawConfig::default()).starts_with("schema: missing"));
+        let s = || Some(PathBuf::from("s.json"));
+        assert!(
+            bad(RawConfig {
+                schema: s(),
+                listen: Some("nowhere".into()),
+                ..RawConfig::default()
+            })
+            .starts_with("listen:")
+        );
+        assert!(
+            bad(RawConfig {
+                schema: s(),
+                allowed_origins: Some(vec!["https://a.example/".into()]),
+                ..RawConfig::default()
+            })
+            .starts_with("allowed_origins:")
+        );
+        assert!(
+            bad(RawConfig {
+                schema: s(),
+                write_keys: Some(vec!["short".into()]),
+                ..RawConfig::default()
+            })
+            .starts_with("write_keys:")
+        );
+        assert!(
+            toml::from_str::<RawConfig>("shcema = \"typo.json\"").is_err(),
+            "unknown keys are errors"
+        );
+    }
+}

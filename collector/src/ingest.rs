@@ -1,0 +1,383 @@
+//! `POST /v1/events`: from request bytes to stored events, trusting nothing the client sent.
+//!
+//! Order of checks, cheapest first, each with its own status: rate limit (429), write key
+//! (401), origin (403), media type (415), body size (413), decompression bound (413), JSON
+//! nesting (400), envelope (400), batch size (413), key epoch (400). Then every event on its
+//! own: limits, then `sieve_core::verify_event` (the same transforms the browser ran, which
+//! must change nothing). Good events are re-keyed with the epoch pepper, given the cookieless
+//! visitor id and time-corrected; bad ones are listed with their reasons; one bad event never
+//! takes its batch down.
+//!
+//! What this module never does: log or store the IP, a header value, a key, or a raw body.
+
+use std::io::Read;
+use std::net::IpAddr;
+
+use axum::http::{HeaderMap, header};
+use serde::Serialize;
+use serde_json::Value;
+use sieve_core::drop::{Drop, DropReason};
+use sieve_core::transform::identifier::{Pepper, visitor_id};
+use sieve_core::transform::time::UnixTime;
+use sieve_core::wire::ReceivedBatch;
+use sieve_core::{EventId, Schema, verify_event};
+
+use crate::config::Limits;
+use crate::error::AppError;
+use crate::store::StoredEvent;
+
+/// The response body of an accepted batch.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct IngestResponse {
+    /// Ids of events now stored (including ones that were already stored: a retry).
+    pub accepted: Vec<String>,
+    /// Events not stored, with every reason.
+    pub rejected: Vec<RejectedEvent>,
+}
+
+/// One rejected event.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RejectedEvent {
+    /// Its id, when it had a valid one; otherwise its index in the batch.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// Position in the batch.
+    pub index: usize,
+    /// `field: reason` for each problem.
+    pub reasons: Vec<String>,
+    /// Closed-set reason code of the first problem (the metrics label).
+    #[serde(skip)]
+    pub code: String,
+}
+
+/// Accept `application/json` and `text/plain` (what `navigator.sendBeacon` sends with a
+/// string body, which needs no CORS preflight), optionally gzip-compressed.
+pub fn decode_body(headers: &HeaderMap, body: &[u8], limits: &Limits) -> Result<Vec<u8>, AppError> {
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let essence = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    if essence != "application/json" && essence != "text/plain" {
+        return Err(AppError::MediaType(
+            "send application/json or text/plain".into(),
+        ));
+    }
+    if body.len() > limits.max_body_bytes {
+        return Err(AppError::TooLarge(format!(
+            "body over {} bytes",
+            limits.max_body_bytes
+        )));
+    }
+    let encoding = headers
+        .get(header::CONTENT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("identity")
+        .trim()
+        .to_ascii_lowercase();
+    match encoding.as_str() {
+        "" | "identity" => Ok(body.to_vec()),
+        "gzip" => {
+            // Bound the output, not just the input: a small gzip body can expand a thousandfold.
+            let mut out = Vec::new();
+            let cap = limits.max_decompressed_bytes as u64;
+            flate2::read::GzDecoder::new(body)
+                .take(cap + 1)
+                .read_to_end(&mut out)
+                .map_err(|_| AppError::BadBatch("body is not valid gzip".into()))?;
+            if out.len() as u64 > cap {
+                return Err(AppError::TooLarge(format!(
+                    "decompressed body over {cap} bytes"
+                )));
+            }
+            Ok(out)
+        }
+        _ => Err(AppError::MediaType(
+            "content-encoding must be gzip or none".into(),
+        )),
+    }
+}
+
+/// Refuse JSON nested deeper than `max` before parsing it, so a hostile body cannot make the
+/// parser recurse (serde_json's own limit is 128, far above any real batch).
+pub fn check_depth(body: &[u8], max: usize) -> Result<(), AppError> {
+    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
+    for &b in body {
+        if in_string {
+            match (escaped, b) {
+                (true, _) => escaped = false,
+                (false, b'\\') => escaped = true,
+                (false, b'"') => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'{' | b'[' => {
+                depth += 1;
+                if depth > max {
+                    return Err(AppError::BadBatch(format!(
+                        "json nested deeper than {max} levels"
+                    )));
+                }
+            }
+            b'}' | b']' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// Parse and check a batch envelope.
+pub fn parse_batch(body: &[u8], limits: &Limits) -> Result<ReceivedBatch, AppError> {
+    let value: Value = serde_json::from_slice(body)
+        // serde_json's syntax errors carry a position, never input text.
+        .map_err(|e| {
+            AppError::BadBatch(format!(
+                "invalid json at line {} column {}",
+                e.line(),
+                e.column()
+            ))
+        })?;
+    let batch = ReceivedBatch::parse(&value).map_err(|e| AppError::BadBatch(e.to_string()))?;
+    if batch.events.len() > limits.max_events_per_batch {
+        return Err(AppError::TooLarge(format!(
+            "more than {} events in one batch",
+            limits.max_events_per_batch
+        )));
+    }
+    if batch.events.is_empty() {
+        return Err(AppError::BadBatch("events: empty batch".into()));
+    }
+    Ok(batch)
+}
+
+/// Per-event limits: string lengths and property counts. Names the field, never the value.
+pub fn check_event_limits(event: &Value, limits: &Limits) -> Result<(), Drop> {
+    fn walk(v: &Value, path: &mut String, limits: &Limits) -> Result<(), Drop> {
+        match v {
+            Value::String(s) if s.len() > limits.max_string_bytes => Err(Drop::new(
+                path.clone(),
+                DropReason::Invalid {
+                    expected: "string within the length limit",
+                },
+            )),
+            Value::Object(map) => {
+                let section = matches!(path.as_str(), "props" | "traits" | "groups");
+                if section && map.len() > limits.max_props_per_event {
+                    return Err(Drop::new(path.clone(), DropReason::TooMany));
+                }
+                for (k, child) in map {
+                    let len = path.len();
+                    if !path.is_empty() {
+                        path.push('.');
+                    }
+                    // Keys are client text too: a huge key is named by its parent, not echoed.
+                    if k.len() > limits.max_string_bytes {
+                        path.truncate(len);
+                        return Err(Drop::new(
+                            path.clone(),
+                            DropReason::Invalid {
+                                expected: "key within the length limit",
+                            },
+                        ));
+                    }
+                    path.push_str(k);
+                    walk(child, path, limits)?;
+                    path.truncate(len);
+                }
+                Ok(())
+            }
+            Value::Array(items) => items.iter().try_for_each(|i| walk(i, path, limits)),
+            _ => Ok(()),
+        }
+    }
+    walk(event, &mut String::new(), limits)
+}
+
+/// What ingest needs to turn verified events into stored ones.
+#[derive(Debug)]
+pub struct Context<'a> {
+    /// The schema events are verified under.
+    pub schema: &'a Schema,
+    /// Pepper of the batch's key epoch: re-keys the pseudonyms.
+    pub batch_pepper: &'a Pepper,
+    /// Pepper of the current epoch: keys the daily visitor id.
+    pub visitor_pepper: &'a Pepper,
+    /// The batch's epoch id.
+    pub epoch: &'a str,
+    /// The client's address, in memory only.
+    pub ip: IpAddr,
+    /// The request's `User-Agent` header, in memory only.
+    pub user_agent: &'a str,
+    /// When the batch arrived.
+    pub received_at: UnixTime,
+}
+
+/// Verify every event of a batch; return the events to store and the response lists.
+pub fn prepare(
+    batch: &ReceivedBatch,
+    ctx: &Context<'_>,
+    limits: &Limits,
+) -> (Vec<StoredEvent>, IngestResponse) {
+    let fingerprint = ctx.schema.fingerprint().to_string();
+    let visitor = visitor_id(ctx.visitor_pepper, &ctx.schema.site, ctx.ip, ctx.user_agent);
+    let mut stored = Vec::with_capacity(batch.events.len());
+    let mut response = IngestResponse {
+        accepted: Vec::new(),
+        rejected: Vec::new(),
+    };
+    let mut seen = std::collections::HashSet::new();
+    for (index, event) in batch.events.iter().enumerate() {
+        let id = event
+            .get("id")
+            .and_then(Value::as_str)
+            .and_then(EventId::parse)
+            .map(|i| i.to_string());
+        let verdict = check_event_limits(event, limits)
+            .map_err(|d| vec![d])
+            .and_then(|()| verify_event(event, ctx.schema).map_err(|r| r.reasons));
+        match verdict {
+            Ok(clean) => {
+                let id = clean.id().to_string();
+                if !seen.insert(id.clone()) {
+                    // The same id twice in one batch: the first is stored, the second is the same event.
+                    response.accepted.push(id);
+                    continue;
+                }
+                let stored_event = clean
+                    .with_corrected_time(batch.sent_at, ctx.received_at, ctx.schema)
+                    .rekeyed(ctx.batch_pepper);
+                stored.push(StoredEvent {
+                    id: id.clone(),
+                    site: ctx.schema.site.clone(),
+                    schema: fingerprint.clone(),
+                    epoch: ctx.epoch.to_owned(),
+                    event: stored_event.event().to_owned(),
+                    time: stored_event.time().0,
+                    visitor: Some(visitor.as_str().to_owned()),
+                    data: serde_json::to_string(&stored_event)
+                        .expect("a clean event always serializes"),
+                });
+                response.accepted.push(id);
+            }
+            Err(reasons) => {
+                let code = reasons
+                    .first()
+                    .and_then(|d| serde_json::to_value(&d.reason).ok())
+                    .and_then(|v| v.get("reason").and_then(Value::as_str).map(str::to_owned))
+                    .unwrap_or_else(|| "invalid".to_owned());
+                response.rejected.push(RejectedEvent {
+                    id,
+                    index,
+                    reasons: reasons.iter().map(ToString::to_string).collect(),
+                    code,
+                });
+            }
+        }
+    }
+    (stored, response)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderValue;
+    use std::io::Write;
+
+    fn headers(ct: &str, enc: Option<&str>) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_str(ct).expect("header"),
+        );
+        if let Some(e) = enc {
+            h.insert(
+                header::CONTENT_ENCODING,
+                HeaderValue::from_str(e).expect("header"),
+            );
+        }
+        h
+    }
+
+    #[test]
+    fn beacon_text_plain_and_json_are_accepted() {
+        let l = Limits::default();
+        assert!(decode_body(&headers("text/plain;charset=UTF-8", None), b"{}", &l).is_ok());
+        assert!(decode_body(&headers("application/json", None), b"{}", &l).is_ok());
+        assert_eq!(
+            decode_body(&headers("application/xml", None), b"{}", &l).map_err(|e| e.code()),
+            Err("unsupported_media_type")
+        );
+        assert_eq!(
+            decode_body(&headers("application/json", Some("br")), b"{}", &l).map_err(|e| e.code()),
+            Err("unsupported_media_type")
+        );
+    }
+
+    #[test]
+    fn gzip_is_bounded_after_decompression() {
+        let l = Limits {
+            max_decompressed_bytes: 1000,
+            ..Limits::default()
+        };
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        gz.write_all(&vec![b' '; 100_000]).expect("write");
+        let bomb = gz.finish().expect("gzip");
+        assert!(bomb.len() < 1000);
+        assert_eq!(
+            decode_body(&headers("application/json", Some("gzip")), &bomb, &l)
+                .map_err(|e| e.code()),
+            Err("too_large")
+        );
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(b"{\"a\":1}").expect("write");
+        assert_eq!(
+            decode_body(
+                &headers("application/json", Some("gzip")),
+                &gz.finish().expect("gzip"),
+                &l
+            )
+            .ok(),
+            Some(b"{\"a\":1}".to_vec())
+        );
+    }
+
+    #[test]
+    fn deep_json_is_refused_before_parsing() {
+        assert!(
+            check_depth(br#"{"a":[{"b":"[[[[[[[[["}]}"#, 4).is_ok(),
+            "brackets inside strings do not count"
+        );
+        let deep = format!("{}{}", "[".repeat(50), "]".repeat(50));
+        assert_eq!(
+            check_depth(deep.as_bytes(), 8).map_err(|e| e.to_string()),
+            Err("bad batch: json nested deeper than 8 levels".into())
+        );
+    }
+
+    #[test]
+    fn event_limits_name_the_field() {
+        let l = Limits {
+            max_string_bytes: 10,
+            max_props_per_event: 2,
+            ..Limits::default()
+        };
+        let long = serde_json::json!({"props": {"note": "x".repeat(11)}});
+        assert_eq!(
+            check_event_limits(&long, &l).map_err(|d| d.field),
+            Err("props.note".to_owned())
+        );
+        let many = serde_json::json!({"props": {"a": 1, "b": 2, "c": 3}});
+        assert_eq!(
+            check_event_limits(&many, &l).map_err(|d| d.to_string()),
+            Err("props: too many properties".to_owned())
+        );
+    }
+}

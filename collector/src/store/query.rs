@@ -1,0 +1,519 @@
+//! The read side of the embedded store: [`SqliteReader`], what `audit`, `verify`, `export` and
+//! `report` use to look at a database without any chance of changing it.
+//!
+//! The reader opens the file read-only (and sets `query_only`), so an auditor can point it at a
+//! live store, or at a copy from a backup, without a write lock or the key file. A missing file
+//! is an error naming the path: opening must never create an empty database, which would make
+//! `verify` report "no findings" on a typo.
+//!
+//! Aggregations for reports run in SQL (`GROUP BY`, `COUNT(DISTINCT visitor)`), and [`scan`]
+//! streams rows one at a time in `(time, id)` order, so memory does not grow with the store.
+//!
+//! What it does not do: decide what may be shown. Small-group suppression is the report's job
+//! ([`crate::report`]); this module returns exact counts.
+//!
+//! [`scan`]: StoreRead::scan
+
+use std::path::Path;
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags, params};
+
+use super::{SchemaCount, SchemaRecord, StoreError, StoreRead, StoredEvent};
+
+/// The key under which rows without a value for a dimension are counted (an event without a
+/// page URL, a visitor whose country is unknown).
+pub const NONE_KEY: &str = "(none)";
+
+/// How long a read waits for the writer's commit to finish before failing: group commits are
+/// short, so this only bounds the wait when the writer is stuck.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// A report dimension: what events are grouped by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Dimension {
+    /// The event name.
+    Event,
+    /// The UTC day of the (truncated) event time, `YYYY-MM-DD`.
+    Day,
+    /// The country code of the event's location.
+    Country,
+    /// The cleaned page URL (origin and path with placeholders).
+    Page,
+    /// The browser family (no version).
+    Browser,
+}
+
+impl Dimension {
+    /// Every dimension, in the order reports show them.
+    pub const ALL: [Dimension; 5] = [
+        Dimension::Event,
+        Dimension::Day,
+        Dimension::Country,
+        Dimension::Page,
+        Dimension::Browser,
+    ];
+
+    /// The stable snake_case name (as serialized).
+    pub fn name(self) -> &'static str {
+        match self {
+            Dimension::Event => "event",
+            Dimension::Day => "day",
+            Dimension::Country => "country",
+            Dimension::Page => "page",
+            Dimension::Browser => "browser",
+        }
+    }
+
+    /// The SQL expression of the group key. Constants only, never built from input, so the
+    /// query that embeds it cannot be injected into.
+    fn key_sql(self) -> &'static str {
+        match self {
+            Dimension::Event => "event",
+            Dimension::Day => "date(time, 'unixepoch')",
+            Dimension::Country => "json_extract(data, '$.context.location.country')",
+            Dimension::Page => "json_extract(data, '$.context.url')",
+            Dimension::Browser => "json_extract(data, '$.context.ua.browser')",
+        }
+    }
+}
+
+/// One group of a dimension, with exact counts.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Group {
+    /// The group's key (`signup`, `2026-11-22`, `FR`, ...), or [`NONE_KEY`].
+    pub key: String,
+    /// Events in the group.
+    pub events: u64,
+    /// Distinct visitor ids in the group. Events without a visitor id are not counted here.
+    pub visitors: u64,
+}
+
+/// A read-only view of a SQLite store.
+#[derive(Debug)]
+pub struct SqliteReader {
+    conn: Connection,
+}
+
+fn db(op: &'static str) -> impl FnOnce(rusqlite::Error) -> StoreError {
+    move |e| StoreError::Database {
+        op,
+        source: Box::new(e),
+    }
+}
+
+/// SQLite counts are `i64` and never negative; a negative one would be a corrupt file, shown
+/// as zero rather than as a huge unsigned number.
+fn count(n: i64) -> u64 {
+    u64::try_from(n).unwrap_or(0)
+}
+
+impl SqliteReader {
+    /// Open the store at `path` read-only. Fails if the file does not exist (naming the path)
+    /// or is not a Sieve store.
+    pub fn open(path: &Path) -> Result<Self, StoreError> {
+        // SQLite's own message for a missing file ("unable to open database file") does not
+        // say which file; an auditor who mistyped a path should see it.
+        if !path.is_file() {
+            return Err(StoreError::Database {
+                op: "open",
+                source: Box::new(std::io::Error::new(
+                    std::io::ErrorKind::NotFound,
+                    format!("{}: no such database file", path.display()),
+                )),
+            });
+        }
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(db("open"))?;
+        conn.busy_timeout(BUSY_TIMEOUT)
+            .map_err(db("open: busy timeout"))?;
+        // Belt and braces over the read-only flag: no statement on this connection may write.
+        conn.pragma_update(None, "query_only", true)
+            .map_err(db("open: query_only"))?;
+        // Refuse a file that is not a store (or a newer format this reader does not know),
+        // instead of answering "no rows" about the wrong database.
+        let format: String = conn
+            .query_row("SELECT value FROM meta WHERE key = 'format'", [], |r| {
+                r.get(0)
+            })
+            .map_err(db("open: read store format"))?;
+        if format != "1" {
+            return Err(StoreError::Database {
+                op: "open: store format",
+                source: format!("unsupported store format {format:?}").into(),
+            });
+        }
+        Ok(Self { conn })
+    }
+}
+
+impl StoreRead for SqliteReader {
+    fn schemas(&self) -> Result<Vec<SchemaRecord>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT fingerprint, site, version, body, first_seen FROM schemas
+                 ORDER BY first_seen, fingerprint",
+            )
+            .map_err(db("schemas: prepare"))?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok(SchemaRecord {
+                    fingerprint: r.get(0)?,
+                    site: r.get(1)?,
+                    version: r.get(2)?,
+                    body: r.get(3)?,
+                    first_seen: r.get(4)?,
+                })
+            })
+            .map_err(db("schemas: query"))?;
+        rows.collect::<Result<_, _>>().map_err(db("schemas: read"))
+    }
+
+    fn counts_by_schema(&self) -> Result<Vec<SchemaCount>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT e.schema, s.version, COUNT(*), MIN(e.time), MAX(e.time)
+                 FROM events e LEFT JOIN schemas s ON s.fingerprint = e.schema
+                 GROUP BY e.schema ORDER BY MIN(e.time), e.schema",
+            )
+            .map_err(db("counts by schema: prepare"))?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok(SchemaCount {
+                    fingerprint: r.get(0)?,
+                    version: r.get(1)?,
+                    events: count(r.get(2)?),
+                    first: r.get(3)?,
+                    last: r.get(4)?,
+                })
+            })
+            .map_err(db("counts by schema: query"))?;
+        rows.collect::<Result<_, _>>()
+            .map_err(db("counts by schema: read"))
+    }
+
+    fn scan(
+        &self,
+        from: i64,
+        to: i64,
+        visit: &mut dyn FnMut(StoredEvent) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT id, site, schema, epoch, event, time, visitor, data FROM events
+                 WHERE time >= ?1 AND time < ?2 ORDER BY time, id",
+            )
+            .map_err(db("scan: prepare"))?;
+        // Stepping the cursor row by row keeps one row in memory at a time.
+        let mut rows = stmt.query(params![from, to]).map_err(db("scan: query"))?;
+        while let Some(r) = rows.next().map_err(db("scan: step"))? {
+            let event = StoredEvent {
+                id: r.get(0).map_err(db("scan: read id"))?,
+                site: r.get(1).map_err(db("scan: read site"))?,
+                schema: r.get(2).map_err(db("scan: read schema"))?,
+                epoch: r.get(3).map_err(db("scan: read epoch"))?,
+                event: r.get(4).map_err(db("scan: read event"))?,
+                time: r.get(5).map_err(db("scan: read time"))?,
+                visitor: r.get(6).map_err(db("scan: read visitor"))?,
+                data: r.get(7).map_err(db("scan: read data"))?,
+            };
+            visit(event)?;
+        }
+        Ok(())
+    }
+
+    fn aggregate(
+        &self,
+        dimension: Dimension,
+        from: i64,
+        to: i64,
+    ) -> Result<Vec<Group>, StoreError> {
+        // `CAST(... AS TEXT)`: a key that is not a string in the JSON (a number smuggled into
+        // `context.url`) still groups, as its text, rather than failing the whole report.
+        let sql = format!(
+            "SELECT COALESCE(CAST({key} AS TEXT), '{NONE_KEY}') AS k,
+                    COUNT(*), COUNT(DISTINCT visitor)
+             FROM events WHERE time >= ?1 AND time < ?2
+             GROUP BY k ORDER BY COUNT(*) DESC, k",
+            key = dimension.key_sql()
+        );
+        let mut stmt = self.conn.prepare(&sql).map_err(db("aggregate: prepare"))?;
+        let rows = stmt
+            .query_map(params![from, to], |r| {
+                Ok(Group {
+                    key: r.get(0)?,
+                    events: count(r.get(1)?),
+                    visitors: count(r.get(2)?),
+                })
+            })
+            .map_err(db("aggregate: query"))?;
+        rows.collect::<Result<_, _>>()
+            .map_err(db("aggregate: read"))
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    //! Also the shared fixture of the auditor tools' tests: a store built with plain SQL
+    //! (not the writer, which is tested on its own) from events cleaned by the real core
+    //! pipeline.
+
+    use super::*;
+    use crate::store::SQLITE_DDL;
+    use serde_json::{Value, json};
+    use sieve_core::event::CleanOptions;
+    use sieve_core::{ClientKey, EventId, Pepper, RawEvent, Schema, clean_event};
+
+    /// 2026-11-22T10:00:00Z.
+    pub(crate) const DAY1: i64 = 1_795_341_600;
+
+    pub(crate) fn example_schema() -> (Schema, String) {
+        let text = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../core/schema/example.json"
+        ))
+        .expect("the example schema ships with the repository");
+        let schema = Schema::from_json(&text).expect("the example schema is valid");
+        (schema, text)
+    }
+
+    /// The stored JSON of a raw event, through clean + re-key as ingest does it.
+    pub(crate) fn stored_data(schema: &Schema, n: u32, raw: &Value) -> String {
+        let (raw, _) = RawEvent::from_value(raw).expect("the fixture event has a name");
+        let mut id = [0u8; 16];
+        id[..4].copy_from_slice(&n.to_be_bytes());
+        let outcome = clean_event(
+            &raw,
+            schema,
+            &ClientKey::demonstration(),
+            EventId::from_bytes(id),
+            CleanOptions::default(),
+        );
+        let event = outcome.event.expect("the fixture event is declared");
+        serde_json::to_string(&event.rekeyed(&Pepper::demonstration()))
+            .expect("a clean event serializes")
+    }
+
+    /// A database file with the store's tables and the example schema recorded.
+    pub(crate) fn new_db(
+        dir: &tempfile::TempDir,
+        schema: &Schema,
+        text: &str,
+    ) -> (std::path::PathBuf, Connection) {
+        let path = dir.path().join("events.db");
+        let conn = Connection::open(&path).expect("create test db");
+        conn.execute_batch(SQLITE_DDL).expect("create tables");
+        conn.execute(
+            "INSERT INTO schemas (fingerprint, site, version, body, first_seen) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![schema.fingerprint().to_string(), schema.site, schema.version, text, DAY1],
+        )
+        .expect("record schema");
+        (path, conn)
+    }
+
+    /// Insert one stored row; `data` is taken as is, so tests can plant bad rows.
+    pub(crate) fn insert(
+        conn: &Connection,
+        schema_fp: &str,
+        time: i64,
+        visitor: Option<&str>,
+        data: &str,
+    ) {
+        let v: Value = serde_json::from_str(data).expect("fixture data is json");
+        let id = v["id"].as_str().expect("fixture data has an id");
+        let event = v["event"].as_str().expect("fixture data has an event");
+        conn.execute(
+            "INSERT INTO events (id, site, schema, epoch, event, time, visitor, data)
+             VALUES (?1, 'app.example.com', ?2, '2026-11-22', ?3, ?4, ?5, ?6)",
+            params![id, schema_fp, event, time, visitor, data],
+        )
+        .expect("insert fixture row");
+    }
+
+    /// A visitor pseudonym for test visitor number `n`.
+    pub(crate) fn visitor(n: u32) -> String {
+        format!("{n:032x}")
+    }
+
+    /// A page view of visitor `v` from `country` on `url`, with a Firefox user agent.
+    pub(crate) fn page_view(time: i64, country: &str, url: &str) -> Value {
+        json!({
+            "event": "page_view",
+            "timestamp": sieve_core::transform::time::UnixTime(time).to_rfc3339(),
+            "context": {
+                "url": url,
+                "user_agent": "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0",
+                "location": { "country": country }
+            }
+        })
+    }
+
+    #[test]
+    fn open_refuses_a_missing_file_and_names_it() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("nope.db");
+        let err = SqliteReader::open(&path).expect_err("missing file must fail");
+        let message = format!("{err}: {:?}", std::error::Error::source(&err));
+        assert!(message.contains("nope.db"), "{message}");
+        assert!(!path.exists(), "opening must not create a database");
+    }
+
+    #[test]
+    fn open_refuses_a_file_that_is_not_a_store() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("other.db");
+        Connection::open(&path)
+            .and_then(|c| c.execute_batch("CREATE TABLE t (x)"))
+            .expect("create unrelated db");
+        assert!(SqliteReader::open(&path).is_err());
+    }
+
+    #[test]
+    fn reader_cannot_write() {
+        let (schema, text) = example_schema();
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (path, _conn) = new_db(&dir, &schema, &text);
+        let reader = SqliteReader::open(&path).expect("open");
+        assert!(reader.conn.execute("DELETE FROM events", []).is_err());
+    }
+
+    /// A hand-counted fixture: the SQL aggregation must give exactly these numbers.
+    #[test]
+    fn aggregate_matches_a_hand_count() {
+        let (schema, text) = example_schema();
+        let fp = schema.fingerprint().to_string();
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (path, conn) = new_db(&dir, &schema, &text);
+        let day2 = DAY1 + 86_400;
+        // (time, visitor, country, url)
+        let rows: [(i64, Option<u32>, &str, &str); 6] = [
+            (DAY1, Some(1), "FR", "https://app.example.com/a"),
+            (DAY1, Some(1), "FR", "https://app.example.com/a"),
+            (DAY1, Some(2), "DE", "https://app.example.com/a"),
+            (day2, Some(1), "FR", "https://app.example.com/b"),
+            (day2, None, "FR", "https://app.example.com/b"),
+            (day2, Some(3), "DE", "https://app.example.com/b"),
+        ];
+        for (n, (time, v, country, url)) in rows.iter().enumerate() {
+            let data = stored_data(&schema, n as u32, &page_view(*time, country, url));
+            insert(&conn, &fp, *time, v.map(visitor).as_deref(), &data);
+        }
+        // One event without a page, country or browser: it groups under "(none)".
+        let bare = stored_data(
+            &schema,
+            99,
+            &json!({"event": "signup", "timestamp": "2026-11-22T10:30:00Z", "props": {"plan": "team"}}),
+        );
+        insert(&conn, &fp, DAY1, Some(&visitor(4)), &bare);
+
+        let reader = SqliteReader::open(&path).expect("open");
+        let g = |key: &str, events, visitors| Group {
+            key: key.to_owned(),
+            events,
+            visitors,
+        };
+        let all = |d| reader.aggregate(d, 0, i64::MAX).expect("aggregate");
+        assert_eq!(
+            all(Dimension::Event),
+            vec![g("page_view", 6, 3), g("signup", 1, 1)]
+        );
+        assert_eq!(
+            all(Dimension::Day),
+            vec![g("2026-11-22", 4, 3), g("2026-11-23", 3, 2)]
+        );
+        assert_eq!(
+            all(Dimension::Country),
+            vec![g("FR", 4, 1), g("DE", 2, 2), g(NONE_KEY, 1, 1)]
+        );
+        assert_eq!(
+            all(Dimension::Page),
+            vec![
+                g("https://app.example.com/a", 3, 2),
+                g("https://app.example.com/b", 3, 2),
+                g(NONE_KEY, 1, 1)
+            ]
+        );
+        assert_eq!(
+            all(Dimension::Browser),
+            vec![g("Firefox", 6, 3), g(NONE_KEY, 1, 1)]
+        );
+        // The time range is half-open: [DAY1, day2) holds day 1 only.
+        assert_eq!(
+            reader
+                .aggregate(Dimension::Event, DAY1, day2)
+                .expect("aggregate"),
+            vec![g("page_view", 3, 2), g("signup", 1, 1)]
+        );
+    }
+
+    /// The writer keeps the store in WAL mode and stays open while auditors read.
+    #[test]
+    fn reads_a_live_wal_store_and_sees_new_commits() {
+        let (schema, text) = example_schema();
+        let fp = schema.fingerprint().to_string();
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (path, conn) = new_db(&dir, &schema, &text);
+        let mode: String = conn
+            .query_row("PRAGMA journal_mode = wal", [], |r| r.get(0))
+            .expect("wal");
+        assert_eq!(mode, "wal");
+        let raw = |n| {
+            stored_data(
+                &schema,
+                n,
+                &page_view(DAY1, "FR", "https://app.example.com/"),
+            )
+        };
+        insert(&conn, &fp, DAY1, None, &raw(1));
+        let reader = SqliteReader::open(&path).expect("open beside a live writer");
+        let events = |r: &SqliteReader| r.aggregate(Dimension::Event, 0, i64::MAX).expect("read");
+        assert_eq!(events(&reader)[0].events, 1);
+        insert(&conn, &fp, DAY1, None, &raw(2));
+        assert_eq!(events(&reader)[0].events, 2);
+    }
+
+    #[test]
+    fn scan_streams_in_time_then_id_order() {
+        let (schema, text) = example_schema();
+        let fp = schema.fingerprint().to_string();
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (path, conn) = new_db(&dir, &schema, &text);
+        // Inserted out of order: ids 3, 1, 2 at times t+1h, t, t.
+        for (n, time) in [(3, DAY1 + 3600), (1, DAY1), (2, DAY1)] {
+            let data = stored_data(
+                &schema,
+                n,
+                &page_view(time, "FR", "https://app.example.com/"),
+            );
+            insert(&conn, &fp, time, None, &data);
+        }
+        let reader = SqliteReader::open(&path).expect("open");
+        let mut seen = Vec::new();
+        reader
+            .scan(DAY1, DAY1 + 7200, &mut |e| {
+                seen.push((e.time, e.id[..8].to_owned()));
+                Ok(())
+            })
+            .expect("scan");
+        assert_eq!(
+            seen,
+            vec![
+                (DAY1, "00000001".to_owned()),
+                (DAY1, "00000002".to_owned()),
+                (DAY1 + 3600, "00000003".to_owned())
+            ]
+        );
+        let counts = reader.counts_by_schema().expect("counts");
+        assert_eq!(counts.len(), 1);
+        assert_eq!(counts[0].events, 3);
+        assert_eq!(counts[0].version.as_deref(), Some("2026.11.1"));
+        assert_eq!(reader.schemas().expect("schemas")[0].fingerprint, fp);
+    }
+}

@@ -1,0 +1,417 @@
+//! The embedded default store: one SQLite file (rusqlite, bundled), opened in WAL mode with
+//! `synchronous=FULL`, so a commit that returned is on disk and survives power loss or
+//! `SIGKILL`. That is what lets ingest answer 2xx only for durably stored events.
+//!
+//! It does: create the file with the tables of [`SQLITE_DDL`], insert batches in one
+//! transaction (`INSERT OR IGNORE`, so a retried batch stores nothing twice), record schema
+//! versions, delete by time for retention, answer a liveness check.
+//!
+//! It does not: queue or group requests (that is [`super::writer`], which calls
+//! [`GroupStore::insert_each`] here once per group), run the auditors' read queries (those
+//! are [`super::query`], on a read-only connection of their own), or put row contents into an
+//! error or a log line.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags, TransactionBehavior, params};
+
+use super::writer::GroupStore;
+use super::{SQLITE_DDL, SchemaRecord, Store, StoreError, StoredEvent};
+
+/// How long a statement waits for a lock held by another connection (an operator's `export`
+/// or `verify` running against the live file) before failing. Long enough to ride out a
+/// checkpoint or a retention chunk, short enough that a stuck peer turns into a 503 the SDK
+/// retries rather than a hung request.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Rows deleted per retention transaction. Each chunk takes the connection lock only briefly,
+/// so the group-commit writer is never held up for the length of a large purge.
+const DELETE_CHUNK: usize = 5_000;
+
+const INSERT_EVENT: &str = "INSERT OR IGNORE INTO events \
+     (id, site, schema, epoch, event, time, visitor, data) \
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
+
+const INSERT_SCHEMA: &str = "INSERT OR IGNORE INTO schemas \
+     (fingerprint, site, version, body, first_seen) VALUES (?1, ?2, ?3, ?4, ?5)";
+
+// Deleting through the primary key of a bounded sub-select is how SQLite spells
+// `DELETE ... LIMIT` without the compile-time option that enables the latter.
+const DELETE_CHUNK_BEFORE: &str =
+    "DELETE FROM events WHERE id IN (SELECT id FROM events WHERE time < ?1 LIMIT ?2)";
+
+/// The embedded SQLite store. One connection behind a mutex: the group-commit writer thread is
+/// its only heavy user, and SQLite allows one writer at a time anyway.
+pub struct SqliteStore {
+    path: PathBuf,
+    conn: Mutex<Connection>,
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteStore")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Wrap a driver error with the operation it interrupted. rusqlite's write-path errors name
+/// constraints and codes, never bound values, so no row content reaches the message.
+fn db(op: &'static str) -> impl FnOnce(rusqlite::Error) -> StoreError {
+    move |e| StoreError::Database {
+        op,
+        source: Box::new(e),
+    }
+}
+
+impl SqliteStore {
+    /// Open (creating if needed) the database at `path` and its parent directories, apply the
+    /// schema, and set WAL mode, `synchronous=FULL` and a busy timeout.
+    pub fn open(path: &Path) -> Result<SqliteStore, StoreError> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| StoreError::Database {
+                op: "create data directory",
+                source: Box::new(e),
+            })?;
+        }
+        create_private(path)?;
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE
+                | OpenFlags::SQLITE_OPEN_CREATE
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(db("open database"))?;
+        conn.busy_timeout(BUSY_TIMEOUT)
+            .map_err(db("set busy timeout"))?;
+
+        // WAL: readers (audit, export) do not block the writer, and a commit is one append and
+        // one fsync of the log rather than rewriting pages in place.
+        let mode: String = conn
+            .pragma_update_and_check(None, "journal_mode", "wal", |row| row.get(0))
+            .map_err(db("enable WAL"))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(StoreError::Database {
+                op: "enable WAL",
+                source: format!("the file system kept journal_mode={mode}").into(),
+            });
+        }
+        // FULL, not NORMAL: in WAL mode NORMAL may lose the last commits on power loss, and
+        // the collector acknowledges a batch only because its commit returned.
+        conn.pragma_update(None, "synchronous", "FULL")
+            .map_err(db("set synchronous"))?;
+        // Rows removed by retention are overwritten, not left in free pages where a thief of
+        // the file could still read them.
+        conn.pragma_update(None, "secure_delete", "ON")
+            .map_err(db("set secure_delete"))?;
+        conn.execute_batch(SQLITE_DDL)
+            .map_err(db("create tables"))?;
+
+        Ok(SqliteStore {
+            path: path.to_path_buf(),
+            conn: Mutex::new(conn),
+        })
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// A panic elsewhere while holding the lock cannot leave the connection half-changed: an
+    /// open transaction rolls back when its guard drops during unwinding. So a poisoned lock is
+    /// still a usable connection, and refusing it would turn one bug into a permanent outage.
+    fn lock(&self) -> MutexGuard<'_, Connection> {
+        self.conn.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// Create the database file readable by its owner only, if it does not exist yet. SQLite
+/// gives its `-wal` and `-shm` files the same mode. Stored pseudonyms are useless without the
+/// key file, but there is no reason to hand them to every local account either.
+fn create_private(path: &Path) -> Result<(), StoreError> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(false);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options
+        .open(path)
+        .map(drop)
+        .map_err(|e| StoreError::Database {
+            op: "create database file",
+            source: Box::new(e),
+        })
+}
+
+impl GroupStore for SqliteStore {
+    fn insert_each(&self, events: &[StoredEvent]) -> Result<Vec<bool>, StoreError> {
+        let mut conn = self.lock();
+        // IMMEDIATE takes the write lock up front: a deferred transaction that must upgrade
+        // from read to write can fail with SQLITE_BUSY at once, without waiting the timeout.
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(db("begin insert"))?;
+        let mut new = Vec::with_capacity(events.len());
+        {
+            let mut stmt = tx
+                .prepare_cached(INSERT_EVENT)
+                .map_err(db("prepare insert"))?;
+            for e in events {
+                let changed = stmt
+                    .execute(params![
+                        e.id, e.site, e.schema, e.epoch, e.event, e.time, e.visitor, e.data
+                    ])
+                    .map_err(db("insert event"))?;
+                // OR IGNORE: 0 rows changed means the id was already stored (or came earlier
+                // in this same group).
+                new.push(changed == 1);
+            }
+        }
+        tx.commit().map_err(db("commit insert"))?;
+        Ok(new)
+    }
+}
+
+impl Store for SqliteStore {
+    fn insert(&self, events: &[StoredEvent]) -> Result<usize, StoreError> {
+        Ok(self
+            .insert_each(events)?
+            .into_iter()
+            .filter(|&new| new)
+            .count())
+    }
+
+    fn register_schema(&self, schema: &SchemaRecord) -> Result<(), StoreError> {
+        let SchemaRecord {
+            fingerprint,
+            site,
+            version,
+            body,
+            first_seen,
+        } = schema;
+        self.lock()
+            .prepare_cached(INSERT_SCHEMA)
+            .and_then(|mut stmt| {
+                stmt.execute(params![fingerprint, site, version, body, first_seen])
+            })
+            .map_err(db("register schema"))?;
+        Ok(())
+    }
+
+    fn delete_before(&self, cutoff: i64) -> Result<usize, StoreError> {
+        let chunk = i64::try_from(DELETE_CHUNK).expect("DELETE_CHUNK is a small constant");
+        let mut total = 0;
+        loop {
+            // The lock is released between chunks so queued commits go first.
+            let deleted = self
+                .lock()
+                .prepare_cached(DELETE_CHUNK_BEFORE)
+                .and_then(|mut stmt| stmt.execute(params![cutoff, chunk]))
+                .map_err(db("delete old events"))?;
+            total += deleted;
+            if deleted < DELETE_CHUNK {
+                return Ok(total);
+            }
+        }
+    }
+
+    fn health(&self) -> Result<(), StoreError> {
+        // Reads a real table, so a file that lost its schema fails too, not just a dead handle.
+        self.lock()
+            .query_row("SELECT count(*) FROM meta", [], |row| row.get::<_, i64>(0))
+            .map_err(db("health check"))?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    impl SqliteStore {
+        fn with_connection<T>(
+            &self,
+            op: &'static str,
+            f: impl FnOnce(&Connection) -> rusqlite::Result<T>,
+        ) -> Result<T, StoreError> {
+            f(&self.lock()).map_err(db(op))
+        }
+    }
+
+    fn event(id: &str, time: i64) -> StoredEvent {
+        StoredEvent {
+            id: id.to_owned(),
+            site: "example.com".to_owned(),
+            schema: "ab".repeat(32),
+            epoch: "2026-11-22".to_owned(),
+            event: "page".to_owned(),
+            time,
+            visitor: Some("cd".repeat(16)),
+            data: format!(r#"{{"id":"{id}"}}"#),
+        }
+    }
+
+    fn ids(store: &SqliteStore) -> Vec<(String, i64)> {
+        store
+            .with_connection("test read", |c| {
+                let mut stmt = c.prepare("SELECT id, time FROM events ORDER BY time, id")?;
+                stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+                    .collect()
+            })
+            .expect("read back")
+    }
+
+    fn open_temp() -> (tempfile::TempDir, SqliteStore) {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = SqliteStore::open(&dir.path().join("nested/dir/events.db")).expect("open");
+        (dir, store)
+    }
+
+    #[test]
+    fn open_creates_parent_dirs_and_sets_durable_pragmas() {
+        let (_dir, store) = open_temp();
+        assert!(store.path().is_file());
+        let (mode, sync): (String, i64) = store
+            .with_connection("test pragmas", |c| {
+                Ok((
+                    c.query_row("PRAGMA journal_mode", [], |r| r.get(0))?,
+                    c.query_row("PRAGMA synchronous", [], |r| r.get(0))?,
+                ))
+            })
+            .expect("pragmas");
+        assert_eq!(mode, "wal");
+        assert_eq!(sync, 2, "synchronous=FULL is 2");
+        store.health().expect("healthy");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn new_database_file_is_owner_only() {
+        use std::os::unix::fs::PermissionsExt;
+        let (_dir, store) = open_temp();
+        let mode = std::fs::metadata(store.path())
+            .expect("metadata")
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o077, 0, "mode {mode:o}");
+    }
+
+    #[test]
+    fn reinserting_same_ids_counts_zero_new() {
+        let (_dir, store) = open_temp();
+        let batch = vec![event("a", 10), event("b", 20)];
+        assert_eq!(store.insert(&batch).expect("first insert"), 2);
+        assert_eq!(store.insert(&batch).expect("retry"), 0);
+        let mixed = vec![event("b", 20), event("c", 30)];
+        assert_eq!(store.insert(&mixed).expect("mixed"), 1);
+        assert_eq!(ids(&store).len(), 3);
+    }
+
+    #[test]
+    fn insert_each_flags_duplicates_within_one_group() {
+        let (_dir, store) = open_temp();
+        store.insert(&[event("a", 1)]).expect("seed");
+        let flags = store
+            .insert_each(&[event("a", 1), event("b", 2), event("b", 2), event("c", 3)])
+            .expect("insert");
+        assert_eq!(flags, vec![false, true, false, true]);
+    }
+
+    #[test]
+    fn data_survives_reopening_the_file() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("events.db");
+        {
+            let store = SqliteStore::open(&path).expect("open");
+            assert_eq!(
+                store
+                    .insert(&[event("a", 1), event("b", 2)])
+                    .expect("insert"),
+                2
+            );
+        }
+        let store = SqliteStore::open(&path).expect("reopen");
+        assert_eq!(ids(&store), vec![("a".to_owned(), 1), ("b".to_owned(), 2)]);
+        assert_eq!(
+            store.insert(&[event("a", 1)]).expect("retry after restart"),
+            0
+        );
+    }
+
+    #[test]
+    fn delete_before_removes_only_older_rows() {
+        let (_dir, store) = open_temp();
+        store
+            .insert(&[
+                event("old1", 100),
+                event("old2", 199),
+                event("edge", 200),
+                event("new", 300),
+            ])
+            .expect("insert");
+        assert_eq!(store.delete_before(200).expect("delete"), 2);
+        assert_eq!(
+            ids(&store),
+            vec![("edge".to_owned(), 200), ("new".to_owned(), 300)]
+        );
+        assert_eq!(store.delete_before(200).expect("delete again"), 0);
+    }
+
+    #[test]
+    fn delete_before_works_across_chunks() {
+        let (_dir, store) = open_temp();
+        let many: Vec<_> = (0..DELETE_CHUNK + 7)
+            .map(|i| event(&format!("{i:032x}"), 5))
+            .collect();
+        store.insert(&many).expect("insert");
+        store.insert(&[event("keep", 10)]).expect("insert keep");
+        assert_eq!(store.delete_before(10).expect("delete"), DELETE_CHUNK + 7);
+        assert_eq!(ids(&store), vec![("keep".to_owned(), 10)]);
+    }
+
+    #[test]
+    fn register_schema_is_idempotent_by_fingerprint() {
+        let (_dir, store) = open_temp();
+        let schema = SchemaRecord {
+            fingerprint: "ef".repeat(32),
+            site: "example.com".to_owned(),
+            version: "1".to_owned(),
+            body: "{}".to_owned(),
+            first_seen: 1,
+        };
+        store.register_schema(&schema).expect("register");
+        let later = SchemaRecord {
+            version: "changed".to_owned(),
+            first_seen: 2,
+            ..schema.clone()
+        };
+        store.register_schema(&later).expect("register again");
+        let rows: Vec<(String, i64)> = store
+            .with_connection("test read", |c| {
+                let mut stmt = c.prepare("SELECT version, first_seen FROM schemas")?;
+                stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+                    .collect()
+            })
+            .expect("read");
+        assert_eq!(
+            rows,
+            vec![("1".to_owned(), 1)],
+            "the first registration is kept"
+        );
+    }
+
+    #[test]
+    fn errors_name_the_operation_not_the_row() {
+        let (_dir, store) = open_temp();
+        store
+            .with_connection("test drop", |c| c.execute_batch("DROP TABLE events"))
+            .expect("drop");
+        let secret = event("secret-id-0123", 1);
+        let err = store.insert(&[secret]).expect_err("no table");
+        let text = format!("{err} {err:?}");
+        assert!(text.contains("insert"), "{text}");
+        assert!(!text.contains("secret-id-0123"), "{text}");
+    }
+}
