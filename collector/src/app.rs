@@ -3,9 +3,11 @@
 //!
 //! Routes: `GET /v1/config` (schema, fingerprint, epoch client key), `POST /v1/events` (+ its
 //! CORS preflight), `GET /.well-known/sieve-manifest.json` and `.html` (the public data
-//! inventory), `GET /healthz`, `GET /metrics`.
+//! inventory), `GET /healthz`, `GET /metrics`; and, when configured, the demo site and the SDK
+//! package as static files ([`crate::site`]).
 
 use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -82,6 +84,10 @@ pub struct AppState {
     pub manifest_json: String,
     /// The inventory as a page.
     pub manifest_html: String,
+    /// The demo site served at `/demo/`, if any. Its pages are same-origin senders.
+    pub demo_dir: Option<PathBuf>,
+    /// The SDK package served at `/sdk/`, if any.
+    pub sdk_dir: Option<PathBuf>,
 }
 
 impl std::fmt::Debug for dyn Store {
@@ -106,6 +112,7 @@ fn key_ring(st: &AppState) -> std::sync::MutexGuard<'_, KeyRing> {
 
 /// The router.
 pub fn app(state: Arc<AppState>) -> Router {
+    let site = crate::site::routes(&state);
     Router::new()
         .route("/v1/config", get(config))
         .route("/v1/events", axum::routing::post(events).options(preflight))
@@ -114,6 +121,7 @@ pub fn app(state: Arc<AppState>) -> Router {
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .with_state(state)
+        .merge(site)
 }
 
 /// How long browsers may cache `/v1/config`: until the epoch ends, but at most an hour, so a
@@ -187,9 +195,9 @@ fn allowed_origin(st: &AppState, headers: &HeaderMap) -> Result<Option<HeaderVal
         // the re-check still apply.
         None => Ok(None),
         Some(o) => {
-            let ok = o
-                .to_str()
-                .is_ok_and(|o| st.allowed_origins.iter().any(|a| a == o));
+            let ok = o.to_str().is_ok_and(|o| {
+                st.allowed_origins.iter().any(|a| a == o) || same_origin(st, headers, o)
+            });
             if ok {
                 Ok(Some(o.clone()))
             } else {
@@ -197,6 +205,22 @@ fn allowed_origin(st: &AppState, headers: &HeaderMap) -> Result<Option<HeaderVal
             }
         }
     }
+}
+
+/// A page this collector served itself (the demo) sends from the collector's own origin, which
+/// is not known before binding (port 0) or behind a proxy: its `Origin` is the request's
+/// `Host` with a scheme. Only when a demo site is served: otherwise no page has this origin, and
+/// accepting it would let a DNS-rebinding page pass as one.
+fn same_origin(st: &AppState, headers: &HeaderMap, origin: &str) -> bool {
+    let Some(host) = headers.get(header::HOST).and_then(|h| h.to_str().ok()) else {
+        return false;
+    };
+    st.demo_dir.is_some()
+        && !host.is_empty()
+        && origin
+            .strip_prefix("http://")
+            .or_else(|| origin.strip_prefix("https://"))
+            .is_some_and(|authority| authority.eq_ignore_ascii_case(host))
 }
 
 fn with_cors(mut response: Response, origin: Option<HeaderValue>) -> Response {

@@ -28,7 +28,8 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Receive events: ingest, config, public manifest, health and metrics over HTTP.
+    /// Receive events: ingest, config, public manifest, health and metrics over HTTP; with
+    /// --demo-dir and --sdk-dir, also the demo site and the SDK package.
     Serve {
         /// The schema (tracking plan) file.
         #[arg(long)]
@@ -48,6 +49,13 @@ enum Command {
         /// An origin allowed to send events, e.g. https://app.example.com; repeat for several.
         #[arg(long = "allow-origin")]
         allowed_origins: Vec<String>,
+        /// Serve this directory at /demo/ (a single-page app: unknown paths get its index.html),
+        /// and the first write key at /demo/sieve-demo.json.
+        #[arg(long)]
+        demo_dir: Option<PathBuf>,
+        /// Serve the SDK package directory (`wasm/pkg`, built by scripts/build-sdk) at /sdk/.
+        #[arg(long)]
+        sdk_dir: Option<PathBuf>,
     },
     /// Show what the browser would send, and what the collector would store, for raw events
     /// read as JSON lines on stdin. Uses a fixed demonstration key and pepper: needs no server
@@ -197,6 +205,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             data_dir,
             write_keys,
             allowed_origins,
+            demo_dir,
+            sdk_dir,
         } => {
             init_logging();
             let file = match &config {
@@ -209,6 +219,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 data_dir,
                 write_keys: (!write_keys.is_empty()).then_some(write_keys),
                 allowed_origins: (!allowed_origins.is_empty()).then_some(allowed_origins),
+                demo_dir,
+                sdk_dir,
                 ..RawConfig::default()
             };
             let config = file.merge(flags).validate()?;

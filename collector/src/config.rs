@@ -57,6 +57,10 @@ pub struct RawConfig {
     pub housekeeping_seconds: Option<u64>,
     /// Take the client address from the first `X-Forwarded-For` hop (behind a proxy you run).
     pub trust_forwarded_for: Option<bool>,
+    /// A directory served at `/demo/` (a single-page app: unknown paths get its `index.html`).
+    pub demo_dir: Option<PathBuf>,
+    /// The SDK package directory (`wasm/pkg`), served at `/sdk/`.
+    pub sdk_dir: Option<PathBuf>,
 }
 
 /// Validated limits on what one request may carry.
@@ -120,6 +124,10 @@ pub struct Config {
     pub housekeeping: Duration,
     /// Trust `X-Forwarded-For`.
     pub trust_forwarded_for: bool,
+    /// The demo site served at `/demo/`, if any.
+    pub demo_dir: Option<PathBuf>,
+    /// The SDK package served at `/sdk/`, if any.
+    pub sdk_dir: Option<PathBuf>,
 }
 
 impl RawConfig {
@@ -152,7 +160,9 @@ impl RawConfig {
             queue_events,
             keep_epochs,
             housekeeping_seconds,
-            trust_forwarded_for
+            trust_forwarded_for,
+            demo_dir,
+            sdk_dir
         )
     }
 
@@ -177,6 +187,8 @@ impl RawConfig {
             keep_epochs,
             housekeeping_seconds,
             trust_forwarded_for,
+            demo_dir,
+            sdk_dir,
         } = self;
         let Some(schema) = schema else {
             bail!("schema: missing (pass --schema FILE)")
@@ -259,6 +271,9 @@ impl RawConfig {
             keep_epochs,
             housekeeping: Duration::from_secs(housekeeping_seconds.unwrap_or(3_600).max(1)),
             trust_forwarded_for: trust_forwarded_for.unwrap_or(false),
+            // Whether they exist is checked at start-up, where the file system is read.
+            demo_dir,
+            sdk_dir,
         })
     }
 }

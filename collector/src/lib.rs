@@ -20,5 +20,6 @@ pub mod preview;
 pub mod ratelimit;
 pub mod report;
 pub mod serve;
+pub mod site;
 pub mod store;
 pub mod verify;

@@ -77,6 +77,15 @@ pub fn build_state(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Arc
     } else {
         config.allowed_origins.clone()
     };
+    for (setting, dir) in [("demo_dir", &config.demo_dir), ("sdk_dir", &config.sdk_dir)] {
+        if let Some(dir) = dir {
+            anyhow::ensure!(
+                dir.is_dir(),
+                "{setting}: {} is not a directory",
+                dir.display()
+            );
+        }
+    }
     let inventory = Inventory::of(&schema);
     Ok(Arc::new(AppState {
         manifest_json: serde_json::to_string_pretty(&inventory).context("manifest")?,
@@ -94,6 +103,8 @@ pub fn build_state(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Arc
         trust_forwarded_for: config.trust_forwarded_for,
         keep_epochs: config.keep_epochs,
         clock,
+        demo_dir: config.demo_dir.clone(),
+        sdk_dir: config.sdk_dir.clone(),
     }))
 }
 
@@ -124,6 +135,9 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     tracing::info!(%addr, site = %state.schema.site, fingerprint = %state.schema.fingerprint(), write_key = %state.write_keys[0], "listening");
     // The address on stdout, machine-readable, for scripts and tests that bind port 0.
     println!("listening on http://{addr}");
+    if state.demo_dir.is_some() {
+        tracing::info!("demo site at http://{addr}/demo/");
+    }
 
     let housekeeping = tokio::spawn(housekeeping(state.clone(), config.housekeeping));
     let router = app(state.clone()).into_make_service_with_connect_info::<SocketAddr>();

@@ -463,6 +463,253 @@ async fn manifest_health_and_metrics_are_served() {
     );
 }
 
+/// A demo site and an SDK package in a temporary directory, beside a `Cargo.toml` that no
+/// request may reach.
+struct Site {
+    dir: tempfile::TempDir,
+}
+
+const INDEX_HTML: &str = "<!doctype html><title>demo index</title>";
+const OUTSIDE: &str = "[package] # outside the served directories";
+
+impl Site {
+    fn new() -> Site {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let files: &[(&str, &[u8])] = &[
+            ("Cargo.toml", OUTSIDE.as_bytes()),
+            ("site/index.html", INDEX_HTML.as_bytes()),
+            ("site/app.js", b"import { init } from '/sdk/sieve.js';"),
+            ("site/style.css", b"body { margin: 0 }"),
+            ("pkg/sieve.js", b"export function init() {}"),
+            ("pkg/sieve_wasm_bg.wasm", b"\0asm\x01\0\0\0"),
+            (
+                "pkg/sieve.d.ts",
+                b"export declare function init(): Promise<void>;",
+            ),
+            ("pkg/package.json", br#"{"name": "sieve-sdk"}"#),
+            ("pkg/README.md", b"# sieve-sdk"),
+        ];
+        for (path, bytes) in files {
+            let path = dir.path().join(path);
+            std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+            std::fs::write(path, bytes).expect("write");
+        }
+        Site { dir }
+    }
+
+    fn config(&self) -> RawConfig {
+        RawConfig {
+            demo_dir: Some(self.dir.path().join("site")),
+            sdk_dir: Some(self.dir.path().join("pkg")),
+            ..RawConfig::default()
+        }
+    }
+}
+
+fn content_type(headers: &axum::http::HeaderMap) -> &str {
+    headers
+        .get(header::CONTENT_TYPE)
+        .map_or("", |v| v.to_str().expect("ascii"))
+}
+
+#[tokio::test]
+async fn sdk_files_are_served_with_the_types_browsers_need() {
+    let site = Site::new();
+    let h = harness(site.config());
+    let cases = [
+        ("/sdk/sieve_wasm_bg.wasm", "application/wasm"),
+        ("/sdk/sieve.js", "text/javascript; charset=utf-8"),
+        ("/sdk/package.json", "application/json"),
+        ("/sdk/sieve.d.ts", "text/plain; charset=utf-8"),
+        ("/sdk/README.md", "text/plain; charset=utf-8"),
+        ("/demo/app.js", "text/javascript; charset=utf-8"),
+        ("/demo/style.css", "text/css; charset=utf-8"),
+        ("/demo/index.html", "text/html; charset=utf-8"),
+    ];
+    for (path, want) in cases {
+        let (status, headers, _) = h.get(path).await;
+        assert_eq!(status, StatusCode::OK, "{path}");
+        assert_eq!(content_type(&headers), want, "{path}");
+        assert_eq!(headers[header::CACHE_CONTROL], "no-cache", "{path}");
+    }
+    let (_, _, js) = h.get("/sdk/sieve.js").await;
+    assert_eq!(js, json!("export function init() {}"));
+    let (status, _, _) = h.get("/sdk/missing.js").await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "the SDK is not an app");
+}
+
+#[tokio::test]
+async fn demo_routes_that_are_not_files_get_the_app() {
+    let site = Site::new();
+    let h = harness(site.config());
+    for path in [
+        "/demo",
+        "/demo/",
+        "/demo/orgs/8812/settings",
+        "/demo/docs/550e8400-e29b-41d4-a716-446655440000",
+        "/demo/users/alice@example.com/profile?token=abc",
+    ] {
+        let (status, headers, body) = h.get(path).await;
+        assert_eq!(status, StatusCode::OK, "{path}");
+        assert_eq!(content_type(&headers), "text/html; charset=utf-8", "{path}");
+        assert_eq!(body, json!(INDEX_HTML), "{path}");
+    }
+}
+
+#[tokio::test]
+async fn demo_json_carries_the_first_write_key() {
+    let site = Site::new();
+    let h = harness(RawConfig {
+        write_keys: Some(vec![WRITE_KEY.into(), "wk_second_key".into()]),
+        ..site.config()
+    });
+    let (status, headers, body) = h.get("/demo/sieve-demo.json").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(content_type(&headers), "application/json");
+    assert_eq!(headers[header::CACHE_CONTROL], "no-cache");
+    assert_eq!(body, json!({"writeKey": WRITE_KEY}));
+}
+
+#[tokio::test]
+async fn static_paths_cannot_leave_their_directory() {
+    let site = Site::new();
+    let h = harness(site.config());
+    for path in [
+        "/demo/../Cargo.toml",
+        "/demo/%2e%2e/Cargo.toml",
+        "/demo/%2E%2E/Cargo.toml",
+        "/demo/..%2fCargo.toml",
+        "/demo/%2e%2e%2fCargo.toml",
+        "/demo/..%5cCargo.toml",
+        "/demo/%2fetc%2fpasswd",
+        "/sdk/../Cargo.toml",
+        "/sdk/%2e%2e/Cargo.toml",
+        "/sdk/..%2fCargo.toml",
+        "/sdk/%2e%2e%2f%2e%2e%2fetc/passwd",
+    ] {
+        let (status, _, body) = h.get(path).await;
+        let text = body.as_str().unwrap_or_default();
+        assert!(!text.contains("outside the served"), "{path} leaked");
+        assert!(!text.contains("root:"), "{path} leaked");
+        // The demo answers with its app, the SDK with 404: never with the file.
+        assert!(
+            (status == StatusCode::OK && text == INDEX_HTML) || status == StatusCode::NOT_FOUND,
+            "{path}: {status} {body}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn static_routes_exist_only_when_configured() {
+    let h = harness(RawConfig::default());
+    for path in ["/demo/", "/demo/sieve-demo.json", "/sdk/sieve.js"] {
+        let (status, _, _) = h.get(path).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{path}");
+    }
+}
+
+#[test]
+fn a_missing_static_directory_stops_start_up() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let extra = RawConfig {
+        sdk_dir: Some(dir.path().join("no-such-pkg")),
+        ..RawConfig::default()
+    };
+    let err = build_state(
+        &config(&dir.path().join("data"), extra),
+        Arc::new(FixedClock(now())),
+    )
+    .expect_err("missing sdk dir");
+    assert!(format!("{err:#}").starts_with("sdk_dir:"), "{err:#}");
+}
+
+/// The shipped demo loads the SDK from `/sdk/` and tracks only events the example schema
+/// declares (an undeclared one would be dropped, and the demo would show nothing).
+#[tokio::test]
+async fn the_demo_site_uses_the_sdk_and_the_example_schema() {
+    let site = concat!(env!("CARGO_MANIFEST_DIR"), "/../demo/site");
+    let h = harness(RawConfig {
+        demo_dir: Some(site.into()),
+        ..RawConfig::default()
+    });
+    let (status, _, index) = h.get("/demo/orgs/8812/settings").await;
+    assert_eq!(status, StatusCode::OK);
+    let index = index.as_str().expect("html");
+    assert!(index.contains(r#"src="/demo/app.js""#) && index.contains("/sdk/sieve.js"));
+
+    let app = std::fs::read_to_string(format!("{site}/app.js")).expect("app.js");
+    assert!(app.contains("from '/sdk/sieve.js'"));
+    let schema: Value =
+        serde_json::from_str(&std::fs::read_to_string(SCHEMA_PATH).expect("schema")).expect("json");
+    let tracked: Vec<&str> = app
+        .split("track('")
+        .skip(1)
+        .filter_map(|rest| rest.split('\'').next())
+        .collect();
+    assert!(tracked.len() >= 4, "{tracked:?}");
+    for name in tracked {
+        assert!(
+            schema["events"].get(name).is_some(),
+            "{name} is not in the schema"
+        );
+    }
+}
+
+fn events_from(origin: &str, host: &str, body: &Value) -> Request<Body> {
+    Request::post(format!("/v1/events?key={WRITE_KEY}"))
+        .header(header::CONTENT_TYPE, "text/plain;charset=UTF-8")
+        .header(header::HOST, host)
+        .header(header::ORIGIN, origin)
+        .body(Body::from(body.to_string()))
+        .expect("request")
+}
+
+#[tokio::test]
+async fn a_page_served_by_the_collector_may_send_and_others_may_not() {
+    let site = Site::new();
+    let h = harness(site.config());
+    let cfg = h.config().await;
+    let host = "127.0.0.1:41234";
+
+    let same = events_from(
+        &format!("http://{host}"),
+        host,
+        &batch(&cfg, &[signup()], 60),
+    );
+    let (status, headers, body) = h.send(same).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(
+        headers[header::ACCESS_CONTROL_ALLOW_ORIGIN],
+        format!("http://{host}").as_str()
+    );
+    assert_eq!(h.rows().len(), 1);
+
+    let refused = [
+        ("http://evil.example", host),
+        ("http://127.0.0.1:41235", host),
+        ("http://127.0.0.1:41234.evil.example", host),
+        ("ftp://127.0.0.1:41234", host),
+        ("http://", ""),
+    ];
+    for (i, (origin, host)) in refused.into_iter().enumerate() {
+        let req = events_from(origin, host, &batch(&cfg, &[signup()], 70 + i as u8));
+        let (status, headers, body) = h.send(req).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{origin} on {host}: {body}");
+        assert!(headers.get(header::ACCESS_CONTROL_ALLOW_ORIGIN).is_none());
+    }
+    assert_eq!(h.rows().len(), 1, "refused batches store nothing");
+
+    // Without a demo site the collector serves no page, so nothing is same-origin.
+    let bare = harness(RawConfig::default());
+    let req = events_from(
+        &format!("http://{host}"),
+        host,
+        &batch(&cfg, &[signup()], 80),
+    );
+    let (status, _, _) = bare.send(req).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+}
+
 /// A `Write` that appends to a shared buffer: captures the collector's logs.
 #[derive(Clone, Default)]
 struct Captured(Arc<Mutex<Vec<u8>>>);

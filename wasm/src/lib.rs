@@ -1,65 +1,271 @@
 //! `sieve-wasm`: the browser SDK's Rust side. It runs `sieve-core` in the page, so nothing
 //! leaves the browser before core has cleaned it.
 //!
-//! Today it exposes `preview`, the function a developer calls to see exactly what an event
-//! would become; the full SDK (init, track, identify, group, page, batching and sending) is
-//! built on the same entry point.
+//! This file is the wasm-bindgen surface, the [`Client`] that `wasm/js/sieve.js` wraps
+//! (docs/sdk-contract.md): JSON text in, JSON text out, so the boundary stays a handful of
+//! strings and numbers and needs neither `js-sys` nor `web-sys`. The logic lives in plain Rust
+//! modules that are tested natively:
+//! - [`config`]: the `/v1/config` body and the options, validated once.
+//! - [`queue`]: the bounded queue of clean events, batching and batches in flight.
+//! - [`envelope`]: the wire batch assembled as text around already serialized events.
+//! - [`persist`]: the opt-in persistent queue, re-checked on the way back.
+//! - [`stats`]: what was dropped and why, counted.
+//!
+//! Not done here: any browser I/O. The JS wrapper fetches the config, captures context, draws
+//! event ids from `crypto.getRandomValues`, sends with `fetch` or `sendBeacon`, retries, and
+//! owns every timer and storage call. Nothing here throws into the host page after `new`:
+//! bad calls are counted in `stats()` and answered with an outcome or an empty result.
 #![deny(missing_docs)]
 
-use serde_json::Value;
+pub mod config;
+pub mod envelope;
+pub mod persist;
+pub mod queue;
+pub mod stats;
+
+use serde_json::{Value, json};
 use sieve_core::event::CleanOptions;
-use sieve_core::{ClientKey, EventId, RawEvent, Schema, clean_event};
+use sieve_core::transform::time::UnixTime;
+use sieve_core::{Drop, DropReason, EventId, Outcome, RawEvent, Redaction, clean_event};
 use wasm_bindgen::prelude::wasm_bindgen;
 
-/// What a raw event (JSON text, the documented raw shape) would become under a schema (JSON
-/// text): `{"sent": <clean event or null>, "dropped": [...], "redactions": [...]}`. Uses the
-/// fixed demonstration key, so its pseudonyms are not those the collector's key would give.
+use crate::config::{Config, Options};
+use crate::queue::{NoBatch, Queue};
+use crate::stats::Counters;
+
+/// One SDK instance: the validated config, the queue, and the counters.
 #[wasm_bindgen]
-pub fn preview(schema_json: &str, raw_event_json: &str) -> Result<String, String> {
-    let schema = Schema::from_json(schema_json).map_err(|e| e.to_string())?;
-    let raw: Value = serde_json::from_str(raw_event_json)
-        .map_err(|e| format!("event: invalid json at column {}", e.column()))?;
-    let (raw, mut drops) = RawEvent::from_value(&raw).map_err(|d| d.to_string())?;
-    let out = clean_event(
-        &raw,
-        &schema,
-        &ClientKey::demonstration(),
-        EventId::from_bytes([0; 16]),
-        CleanOptions::default(),
-    );
-    drops.extend(out.drops);
-    let result = serde_json::json!({
-        "sent": out.event,
-        "dropped": drops.iter().map(ToString::to_string).collect::<Vec<_>>(),
-        "redactions": out.redactions,
-    });
-    Ok(result.to_string())
+#[derive(Debug)]
+pub struct Client {
+    config: Config,
+    anonymous: bool,
+    queue: Queue,
+    counters: Counters,
+}
+
+/// What a call that could not be acted on reports as its drop.
+fn invalid(field: &str, expected: &'static str) -> Drop {
+    Drop::new(field, DropReason::Invalid { expected })
+}
+
+/// The outcome JSON `track` and `preview` return:
+/// `{"sent": <clean event or null>, "dropped": ["field: reason"], "redactions": ["field: rule"]}`.
+fn outcome_json(sent: Option<&str>, drops: &[Drop], redactions: &[Redaction]) -> String {
+    let dropped: Vec<Value> = drops.iter().map(|d| d.to_string().into()).collect();
+    let redactions: Vec<Value> = redactions
+        .iter()
+        .map(|r| {
+            let mut s = String::with_capacity(r.field.len() + r.rule.len() + 2);
+            s.push_str(&r.field);
+            s.push_str(": ");
+            s.push_str(&r.rule);
+            s.into()
+        })
+        .collect();
+    let mut out = String::from("{\"sent\":");
+    // The clean event is spliced in as the text core serialized, the same text that is queued.
+    out.push_str(sent.unwrap_or("null"));
+    out.push_str(",\"dropped\":");
+    out.push_str(&Value::Array(dropped).to_string());
+    out.push_str(",\"redactions\":");
+    out.push_str(&Value::Array(redactions).to_string());
+    out.push('}');
+    out
+}
+
+/// A cleaned call: core's outcome and the clean event's JSON text when one was kept.
+struct Cleaned {
+    outcome: Outcome,
+    text: Option<String>,
+}
+
+#[wasm_bindgen]
+impl Client {
+    /// `config_json`: the body of `GET /v1/config`. `options_json`:
+    /// `{"max_queue": 500, "anonymous": false, "sdk_version": "0.1.0"}`, every field optional
+    /// (an empty string means all defaults). Fails, naming the field, when either is invalid or
+    /// the schema's fingerprint is not the one served.
+    #[wasm_bindgen(constructor)]
+    pub fn new(config_json: &str, options_json: &str) -> Result<Client, String> {
+        let Options {
+            max_queue,
+            anonymous,
+            sdk_version,
+        } = Options::parse(options_json)?;
+        let config = Config::parse(config_json, &sdk_version)?;
+        Ok(Client {
+            config,
+            anonymous,
+            queue: Queue::new(max_queue),
+            counters: Counters::default(),
+        })
+    }
+
+    /// Clean a raw event (JSON text, the docs/events.md shape) with the event id `id_hex`
+    /// (32 hex digits from `crypto.getRandomValues`) and queue it if kept. Returns the outcome
+    /// JSON. Never throws: invalid JSON, a non-object or a bad id is counted as an invalid call
+    /// and reported as a drop; every dropped field is counted by its reason.
+    pub fn track(&mut self, raw_json: &str, id_hex: &str) -> String {
+        let cleaned = match self.clean(raw_json, id_hex) {
+            Ok(cleaned) => cleaned,
+            Err(drop) => {
+                self.counters.record_invalid_call();
+                return outcome_json(None, &[drop], &[]);
+            }
+        };
+        let Cleaned { outcome, text } = cleaned;
+        self.counters.record_drops(&outcome.drops);
+        match &text {
+            Some(text) => self.queue.push(text.clone()),
+            None => self.counters.record_dropped_event(),
+        }
+        outcome_json(text.as_deref(), &outcome.drops, &outcome.redactions)
+    }
+
+    /// The outcome `track` would give, without queueing or counting anything: what a developer
+    /// calls to see, before shipping, exactly what their instrumentation sends.
+    pub fn preview(&self, raw_json: &str, id_hex: &str) -> String {
+        match self.clean(raw_json, id_hex) {
+            Ok(Cleaned { outcome, text }) => {
+                outcome_json(text.as_deref(), &outcome.drops, &outcome.redactions)
+            }
+            Err(drop) => outcome_json(None, &[drop], &[]),
+        }
+    }
+
+    /// Move up to `max_events` queued events, as many as fit in `max_bytes` of batch JSON, in
+    /// flight. Returns `{"n": <batch number>, "events": <count>, "body": "<batch JSON>"}`, or
+    /// `""` when nothing is queued. An event that alone exceeds `max_bytes` is dropped and
+    /// counted in `dropped_events`. An invalid `sent_at` (not RFC 3339), `max_events` of 0 or
+    /// a `max_bytes` below an empty batch is an invalid call: `""`, and nothing is taken.
+    pub fn take_batch(&mut self, sent_at: &str, max_events: usize, max_bytes: usize) -> String {
+        // The collector refuses a batch whose sent_at does not parse, and a refused batch is
+        // never retried: better to refuse the call than to lose its events.
+        if UnixTime::parse_rfc3339(sent_at).is_none() {
+            self.counters.record_invalid_call();
+            return String::new();
+        }
+        match self
+            .queue
+            .take_batch(&self.config.envelope, sent_at, max_events, max_bytes)
+        {
+            Ok(batch) => {
+                json!({"n": batch.n, "events": batch.events, "body": batch.body}).to_string()
+            }
+            Err(NoBatch::Empty) => String::new(),
+            Err(NoBatch::Unusable) => {
+                self.counters.record_invalid_call();
+                String::new()
+            }
+        }
+    }
+
+    /// Batch `n` was delivered: forget it. An unknown `n` is counted as an invalid call.
+    pub fn ack(&mut self, n: u32) {
+        if !self.queue.ack(n) {
+            self.counters.record_invalid_call();
+        }
+    }
+
+    /// Batch `n` was not delivered: its events go back to the front of the queue, in order (if
+    /// that passes the bound, the oldest go, counted in `overflow`). An unknown `n` is counted
+    /// as an invalid call.
+    pub fn nack(&mut self, n: u32) {
+        if !self.queue.nack(n) {
+            self.counters.record_invalid_call();
+        }
+    }
+
+    /// Events queued, not counting those in flight.
+    pub fn queued(&self) -> usize {
+        self.queue.len()
+    }
+
+    /// `{"queued", "in_flight", "sent", "dropped_events", "dropped_fields": {reason: count},
+    /// "overflow", "invalid_calls"}`; `queued`, `in_flight` and `sent` count events.
+    pub fn stats(&self) -> String {
+        self.counters.to_json(&self.queue)
+    }
+
+    /// Send no identifiers from now on (Global Privacy Control, Do Not Track, or the site's
+    /// choice). Events already queued were cleaned under the previous setting.
+    pub fn set_anonymous(&mut self, on: bool) {
+        self.anonymous = on;
+    }
+
+    /// When the key epoch ends (RFC 3339 UTC): the JS wrapper reloads the config then.
+    pub fn epoch_expires(&self) -> String {
+        self.config.epoch_expires.to_rfc3339()
+    }
+
+    /// The queued clean events as a JSON array, oldest first, for the opt-in persistent
+    /// queue. Events in flight are not included.
+    pub fn export_queue(&self) -> String {
+        persist::export(self.queue.iter())
+    }
+
+    /// Queue the events of a stored queue (`export_queue`'s JSON) behind those already
+    /// queued. Storage is untrusted: each event is re-checked with core's `verify_event` and
+    /// queued only if it passes; refused events are counted as dropped. Returns how many were
+    /// queued; text that is not a JSON array is an invalid call and queues nothing.
+    pub fn import_queue(&mut self, json: &str) -> usize {
+        let Some(imported) = persist::import(json, &self.config.schema, self.anonymous) else {
+            self.counters.record_invalid_call();
+            return 0;
+        };
+        for reasons in &imported.rejected {
+            self.counters.record_drops(reasons);
+            self.counters.record_dropped_event();
+        }
+        let n = imported.events.len();
+        for event in imported.events {
+            self.queue.push(event);
+        }
+        n
+    }
+}
+
+impl Client {
+    /// Parse and clean one call. `Err` is a call the SDK cannot act on at all (invalid JSON, not
+    /// an object, a bad event id), with the drop to report for it.
+    fn clean(&self, raw_json: &str, id_hex: &str) -> Result<Cleaned, Drop> {
+        let value: Value = serde_json::from_str(raw_json)
+            .ok()
+            .filter(Value::is_object)
+            .ok_or_else(|| invalid("event", "json object"))?;
+        let id =
+            EventId::parse(id_hex).ok_or_else(|| invalid("id", "event id of 32 hex digits"))?;
+        let (raw, mut drops) = match RawEvent::from_value(&value) {
+            Ok(read) => read,
+            // An object without a usable event name: a whole dropped event, not a bad call.
+            Err(drop) => {
+                return Ok(Cleaned {
+                    outcome: Outcome {
+                        event: None,
+                        drops: vec![drop],
+                        redactions: Vec::new(),
+                    },
+                    text: None,
+                });
+            }
+        };
+        let options = if self.anonymous {
+            CleanOptions::anonymous()
+        } else {
+            CleanOptions::default()
+        };
+        let mut outcome = clean_event(&raw, &self.config.schema, &self.config.key, id, options);
+        drops.append(&mut outcome.drops);
+        outcome.drops = drops;
+        // Serializing a clean event cannot fail (string keys, plain values); should it ever,
+        // the event is reported as not sent rather than aborting the page's wasm instance.
+        let text = outcome
+            .event
+            .as_ref()
+            .and_then(|event| serde_json::to_string(event).ok());
+        Ok(Cleaned { outcome, text })
+    }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    const SCHEMA: &str = include_str!("../../core/schema/example.json");
-
-    #[test]
-    fn preview_shows_the_clean_event_and_the_drops() {
-        let out = preview(SCHEMA, r#"{"event":"login","timestamp":"2026-11-22T17:03:11Z","props":{"method":"passkey"},"traits":{"email":"a@b.example"}}"#)
-            .expect("preview");
-        let v: Value = serde_json::from_str(&out).expect("json");
-        assert_eq!(v["sent"]["props"]["method"], "passkey");
-        assert_eq!(v["sent"]["time"], "2026-11-22T17:00:00Z");
-        assert_eq!(v["dropped"][0], "traits.email: not declared in the schema");
-        assert!(!out.contains("a@b.example"));
-    }
-
-    #[test]
-    fn preview_reports_an_invalid_schema_by_path() {
-        let err = preview(
-            r#"{"site":"a","version":"1","retention_days":1,"events":{"x":{}}}"#,
-            "{}",
-        )
-        .expect_err("invalid");
-        assert_eq!(err, "events.x.description: missing");
-    }
-}
+mod tests;

@@ -1,0 +1,243 @@
+// End to end in a real browser: Debian's headless Chromium, driven by playwright-core, runs
+// the SDK (sieve-core compiled to WebAssembly) against a real collector binary on loopback.
+//
+// Run by scripts/test after the collector and the SDK package are built:
+//   node --test tests/browser/
+// SIEVE_COLLECTOR_BIN overrides the collector binary (default: target/debug/sieve-collector).
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import readline from 'node:readline';
+import { chromium } from 'playwright-core';
+
+const root = path.resolve(import.meta.dirname, '../..');
+const bin = process.env.SIEVE_COLLECTOR_BIN || path.join(root, 'target/debug/sieve-collector');
+const schema = path.join(root, 'core/schema/example.json');
+const WRITE_KEY = 'wk_browser_e2e_1';
+
+// Personal data planted in every place an app could leak it.
+const PLANTED = {
+  email: 'alice.planted@example.com',
+  name: 'Alice Plantedname',
+  userId: 'user_7731_planted',
+  orgId: 'org_planted_4242',
+  token: 'sk_live_PlantedToken1234567890abcd',
+  card: '4111 1111 1111 1111',
+  accessToken: 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJwbGFudGVkIn0.c2lnbmF0dXJlcGxhbnRlZHZhbHVl',
+};
+
+/** Every form a planted value could take in a body or a row. */
+function forms(value) {
+  const out = new Set([value, value.toLowerCase(), encodeURIComponent(value), encodeURIComponent(value).toLowerCase()]);
+  out.add(value.replace(/ /g, ''));
+  out.add(value.replace(/ /g, '+'));
+  return [...out].filter((f) => f.length >= 6);
+}
+
+function assertNoPlanted(text, where) {
+  for (const [kind, value] of Object.entries(PLANTED)) {
+    for (const form of forms(value)) {
+      assert.ok(!text.includes(form), `planted ${kind} (${form}) found in ${where}`);
+    }
+  }
+  // The name's parts on their own, and the org/user ids' distinctive parts.
+  for (const part of ['Plantedname', 'plantedname', '7731', 'PlantedToken']) {
+    assert.ok(!text.includes(part), `planted fragment ${part} found in ${where}`);
+  }
+}
+
+async function startCollector() {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sieve-e2e-'));
+  const child = spawn(
+    bin,
+    ['serve', '--schema', schema, '--listen', '127.0.0.1:0', '--data-dir', dataDir, '--write-key', WRITE_KEY,
+      '--demo-dir', path.join(root, 'tests/browser/site'), '--sdk-dir', path.join(root, 'wasm/pkg')],
+    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, SIEVE_LOG: 'warn' } },
+  );
+  let logs = '';
+  child.stderr.on('data', (d) => { logs += d; });
+  const lines = readline.createInterface({ input: child.stdout });
+  const base = await new Promise((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`collector exited with ${code}: ${logs}`)));
+    lines.once('line', (line) => resolve(line.replace('listening on ', '').trim()));
+  });
+  return { child, base, dataDir, logs: () => logs };
+}
+
+function exportRows(dataDir) {
+  const out = execFileSync(bin, ['export', '--data-dir', dataDir], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  return out.split('\n').filter(Boolean).map((l) => JSON.parse(l));
+}
+
+async function until(what, fn, timeoutMs = 20000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+let browser;
+let userDataDir;
+
+before(async () => {
+  userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sieve-chromium-'));
+  // The flags that keep Chromium from calling hosts this network refuses (TOOLCHAIN.md).
+  browser = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync'],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  fs.rmSync(userDataDir, { recursive: true, force: true });
+});
+
+/** A page that records console errors and every body sent to /v1/events. */
+async function openPage(options) {
+  const page = await browser.newPage();
+  const errors = [];
+  const bodies = [];
+  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+  page.on('pageerror', (e) => errors.push(String(e)));
+  page.on('request', (r) => {
+    if (r.url().includes('/v1/events') && r.method() === 'POST') bodies.push({ type: r.resourceType(), body: r.postData() ?? '' });
+  });
+  await page.addInitScript((o) => { window.__sieveTest = o; }, options);
+  return { page, errors, bodies };
+}
+
+test('planted personal data never leaves the browser nor reaches the store', { timeout: 90000 }, async () => {
+  const c = await startCollector();
+  try {
+    const port = new URL(c.base).port;
+    const planted = `http://127.0.0.1:${port}/demo/users/${encodeURIComponent(PLANTED.email)}/orgs/4242/settings`
+      + `?email=${encodeURIComponent(PLANTED.email)}&token=${PLANTED.token}&utm_source=newsletter#access_token=${PLANTED.accessToken}`;
+    // The referring page is on another origin (localhost) and sends its full URL, query included.
+    const ref = `http://localhost:${port}/demo/ref.html?q=${encodeURIComponent(PLANTED.email)}&token=${PLANTED.token}`
+      + `&next=${encodeURIComponent(planted)}`;
+    const { page, errors, bodies } = await openPage({ scenario: 'planted' });
+    await page.goto(ref);
+    await Promise.all([page.waitForURL(/127\.0\.0\.1/), page.click('#go')]);
+    await page.waitForFunction(() => window.__sieveReady === true, null, { timeout: 30000 });
+
+    const referrer = await page.evaluate(() => document.referrer);
+    assert.ok(referrer.includes('token='), `the browser handed the page a referrer with a query: ${referrer}`);
+
+    const rows = await until('stored events', () => {
+      const r = exportRows(c.dataDir);
+      return r.some((e) => e.event === 'search') && r.filter((e) => e.event === 'page_view').length >= 2 ? r : null;
+    });
+
+    // What the browser sent.
+    assert.ok(bodies.length > 0, 'the SDK sent batches');
+    for (const b of bodies) assertNoPlanted(b.body, 'a request body');
+    const sent = bodies.flatMap((b) => JSON.parse(b.body).events);
+
+    // What the collector stored.
+    const stored = JSON.stringify(rows);
+    assertNoPlanted(stored, 'the store');
+
+    const signup = rows.find((e) => e.event === 'signup');
+    assert.ok(signup, 'signup stored');
+    assert.match(signup.user, /^[0-9a-f]{32}$/);
+    assert.match(signup.groups.org, /^[0-9a-f]{32}$/);
+    assert.deepEqual(signup.traits, { plan: 'team' }, 'name and email traits dropped, plan kept');
+    assert.equal(signup.props.note, undefined, 'an undeclared prop is dropped');
+    const sentSignup = sent.find((e) => e.id === signup.id);
+    assert.notEqual(sentSignup.user, signup.user, 'the stored pseudonym is re-keyed, never what the browser sent');
+
+    const search = rows.find((e) => e.event === 'search');
+    assert.match(search.props.query, /\[email\]/);
+    assert.match(search.props.query, /\[card\]/);
+
+    const first = rows.find((e) => e.event === 'page_view' && e.context.url.includes('/users/'));
+    assert.ok(first, `the first page view: ${stored}`);
+    assert.equal(first.context.url, `http://127.0.0.1:${port}/demo/users/:email/orgs/:id/settings?utm_source=newsletter`);
+    assert.equal(first.context.referrer, `http://localhost:${port}`);
+    assert.ok(['Chrome', 'Chromium'].includes(first.context.ua.browser), JSON.stringify(first.context.ua));
+    assert.equal(first.context.ua.os, 'Linux');
+    const spa = rows.find((e) => e.event === 'page_view' && e.context.url.includes('/members'));
+    assert.ok(spa, 'the SPA navigation produced a page view');
+    assert.equal(spa.context.url, `http://127.0.0.1:${port}/demo/orgs/:id/members`);
+
+    const verify = execFileSync(bin, ['verify', '--data-dir', c.dataDir], { encoding: 'utf8' });
+    assert.match(verify, /0 findings/);
+    assert.deepEqual(errors, [], 'no console errors');
+    assertNoPlanted(c.logs(), 'the collector log');
+    await page.close();
+  } finally {
+    c.child.kill();
+  }
+});
+
+test('a page hide flushes the queue with sendBeacon', { timeout: 60000 }, async () => {
+  const c = await startCollector();
+  try {
+    const { page, errors, bodies } = await openPage({ scenario: 'none', flushInterval: 600000 });
+    await page.goto(`${c.base}/demo/`);
+    await page.waitForFunction(() => window.__sieveReady === true);
+    await page.evaluate(() => window.sieve.track('search', { query: 'sent on page hide', results: 1 }));
+    // The flush interval is ten minutes: the page view and the search wait in the queue.
+    await new Promise((r) => setTimeout(r, 500));
+    assert.equal(exportRows(c.dataDir).length, 0, 'nothing sent before the page hides');
+    await page.evaluate(() => {
+      Object.defineProperty(document, 'visibilityState', { value: 'hidden', configurable: true });
+      document.dispatchEvent(new Event('visibilitychange'));
+    });
+    const rows = await until('the beacon', () => {
+      const r = exportRows(c.dataDir);
+      return r.some((e) => e.event === 'search') ? r : null;
+    });
+    assert.equal(rows.filter((e) => e.event === 'search').length, 1);
+    assert.equal(rows.filter((e) => e.event === 'page_view').length, 1, 'the queued page view went with it');
+    // Playwright cannot read a beacon's Blob body, but the only request the page made is a
+    // beacon ("ping"), and both queued events arrived: the beacon carried them.
+    assert.deepEqual(bodies.map((b) => b.type), ['ping'], 'one request, sent with navigator.sendBeacon');
+    assert.deepEqual(errors, []);
+    await page.close();
+  } finally {
+    c.child.kill();
+  }
+});
+
+test('a 503 is retried and the events arrive once', { timeout: 60000 }, async () => {
+  const c = await startCollector();
+  try {
+    const { page, errors } = await openPage({ scenario: 'none', flushInterval: 200 });
+    let attempts = 0;
+    await page.route('**/v1/events**', async (route) => {
+      attempts += 1;
+      if (attempts === 1) {
+        await route.fulfill({ status: 503, headers: { 'Retry-After': '1', 'Access-Control-Allow-Origin': '*' }, body: '{"error":"store_unavailable"}' });
+      } else {
+        await route.continue();
+      }
+    });
+    await page.goto(`${c.base}/demo/`);
+    await page.waitForFunction(() => window.__sieveReady === true);
+    await page.evaluate(() => window.sieve.track('search', { query: 'retried', results: 2 }));
+    const rows = await until('the retried events', () => {
+      const r = exportRows(c.dataDir);
+      return r.some((e) => e.event === 'search') ? r : null;
+    });
+    assert.ok(attempts >= 2, `retried after the 503 (${attempts} attempts)`);
+    const ids = rows.map((e) => e.id);
+    assert.equal(new Set(ids).size, ids.length, 'no event stored twice');
+    assert.equal(rows.filter((e) => e.event === 'page_view').length, 1, 'the page view refused with 503 arrived once');
+    // The 503 is expected; anything else in the console is not.
+    assert.deepEqual(errors.filter((e) => !e.includes('503')), []);
+    await page.close();
+  } finally {
+    c.child.kill();
+  }
+});
