@@ -7,9 +7,9 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
-use sieve_core::Schema;
 use sieve_core::inventory::Inventory;
 use sieve_core::transform::time::UnixTime;
+use sieve_core::{ClientKey, Schema};
 
 use crate::app::{Clock, SystemClock};
 use crate::config::RawConfig;
@@ -64,6 +64,10 @@ enum Command {
         /// The schema (tracking plan) file.
         #[arg(long)]
         schema: PathBuf,
+        /// An epoch's client key (64 hex, public: served in /v1/config), to reproduce the
+        /// pseudonyms a browser sent that epoch [default: a fixed demonstration key].
+        #[arg(long)]
+        client_key: Option<String>,
     },
     /// Print the data inventory of a schema: every field, its treatment, purpose and
     /// retention; with --data-dir, also which schema versions produced the stored rows.
@@ -231,10 +235,20 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             runtime.block_on(crate::serve::serve(config))?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Preview { schema } => {
+        Command::Preview { schema, client_key } => {
             let schema = load_schema(&schema)?;
+            let key = match client_key.as_deref() {
+                Some(hex) => ClientKey::from_hex(hex)
+                    .context("--client-key: expected 64 lowercase hex digits")?,
+                None => ClientKey::demonstration(),
+            };
             eprintln!(
-                "sieve-collector preview: pseudonyms use a fixed demonstration key and pepper, not any collector's keys"
+                "sieve-collector preview: pseudonyms use {} and a fixed demonstration pepper, not any collector's secret pepper",
+                if client_key.is_some() {
+                    "the given client key"
+                } else {
+                    "a fixed demonstration key"
+                }
             );
             let stdin = std::io::stdin();
             let mut out = std::io::stdout().lock();
@@ -243,7 +257,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 if line.trim().is_empty() {
                     continue;
                 }
-                let result = crate::preview::preview_line(&schema, &line);
+                let result = crate::preview::preview_line(&schema, &key, &line);
                 writeln!(out, "{result}").context("writing stdout")?;
             }
             Ok(ExitCode::SUCCESS)

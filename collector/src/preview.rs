@@ -4,35 +4,24 @@
 
 use serde_json::{Value, json};
 use sieve_core::event::CleanOptions;
-use sieve_core::{ClientKey, EventId, Pepper, RawEvent, Schema, clean_event, verify_event};
+use sieve_core::{ClientKey, EventId, Pepper, Schema, clean_json, verify_event};
 
-/// The preview of one JSON line: `{"sent", "stored", "dropped", "redactions"}`, or
+/// The preview of one JSON line, with pseudonyms under `key` (the demonstration key, or an
+/// epoch's public client key to reproduce what a browser sent that day): `{"sent", "stored", "dropped", "redactions"}`, or
 /// `{"dropped": [...]}` when nothing would be sent.
-pub fn preview_line(schema: &Schema, line: &str) -> Value {
-    let raw: Value = match serde_json::from_str(line) {
-        Ok(v) => v,
-        // serde_json's syntax errors carry a position, never the input text.
-        Err(e) => {
-            return json!({"dropped": [format!("event: invalid json at column {}", e.column())]});
-        }
-    };
-    let (raw, mut drops) = match RawEvent::from_value(&raw) {
-        Ok(r) => r,
-        Err(d) => return json!({"dropped": [d.to_string()]}),
-    };
+pub fn preview_line(schema: &Schema, key: &ClientKey, line: &str) -> Value {
     // A deterministic id, so the same input previews the same way every time.
     let hash = blake3::hash(line.as_bytes());
     let mut id = [0u8; 16];
     id.copy_from_slice(&hash.as_bytes()[..16]);
-    let outcome = clean_event(
-        &raw,
+    let outcome = clean_json(
+        line,
         schema,
-        &ClientKey::demonstration(),
+        key,
         EventId::from_bytes(id),
         CleanOptions::default(),
     );
-    drops.extend(outcome.drops);
-    let dropped: Vec<String> = drops.iter().map(ToString::to_string).collect();
+    let dropped: Vec<String> = outcome.drops.iter().map(ToString::to_string).collect();
     let Some(event) = outcome.event else {
         return json!({ "dropped": dropped });
     };

@@ -237,6 +237,40 @@ pub fn clean_event(
     Pipeline::new(schema, Identifiers::Hash(key), options).run(raw, id)
 }
 
+/// Clean a raw event given as JSON text: what the SDK does for every call and what the
+/// collector's `preview` does for every line, so both report the same drops. Text that is not
+/// JSON, or JSON that is not an object, drops the whole event at field `event`.
+pub fn clean_json(
+    raw_json: &str,
+    schema: &Schema,
+    key: &ClientKey,
+    id: EventId,
+    options: CleanOptions,
+) -> Outcome {
+    let not_sent = |drop| Outcome {
+        event: None,
+        drops: vec![drop],
+        redactions: Vec::new(),
+    };
+    // serde_json's message could quote the input: report the kind of problem only.
+    let Ok(value) = serde_json::from_str::<Value>(raw_json) else {
+        return not_sent(Drop::new(
+            "event",
+            DropReason::Invalid {
+                expected: "json object",
+            },
+        ));
+    };
+    let (raw, mut drops) = match RawEvent::from_value(&value) {
+        Ok(read) => read,
+        Err(drop) => return not_sent(drop),
+    };
+    let mut outcome = clean_event(&raw, schema, key, id, options);
+    drops.append(&mut outcome.drops);
+    outcome.drops = drops;
+    outcome
+}
+
 struct Pipeline<'s> {
     schema: &'s Schema,
     ids: Identifiers<'s>,

@@ -26,7 +26,7 @@ pub mod transform;
 pub mod wire;
 
 pub use drop::{Drop, DropReason, Redaction};
-pub use event::{CleanEvent, EventId, Outcome, Rejection, clean_event, verify_event};
+pub use event::{CleanEvent, EventId, Outcome, Rejection, clean_event, clean_json, verify_event};
 pub use raw::RawEvent;
 pub use schema::{Fingerprint, Schema, SchemaError, SchemaErrors};
 pub use transform::identifier::{ClientKey, Pepper, Pseudonym};

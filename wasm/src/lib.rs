@@ -26,7 +26,7 @@ pub mod stats;
 use serde_json::{Value, json};
 use sieve_core::event::CleanOptions;
 use sieve_core::transform::time::UnixTime;
-use sieve_core::{Drop, DropReason, EventId, Outcome, RawEvent, Redaction, clean_event};
+use sieve_core::{Drop, DropReason, EventId, Outcome, Redaction, clean_json};
 use wasm_bindgen::prelude::wasm_bindgen;
 
 use crate::config::{Config, Options};
@@ -229,34 +229,27 @@ impl Client {
     /// Parse and clean one call. `Err` is a call the SDK cannot act on at all (invalid JSON, not
     /// an object, a bad event id), with the drop to report for it.
     fn clean(&self, raw_json: &str, id_hex: &str) -> Result<Cleaned, Drop> {
-        let value: Value = serde_json::from_str(raw_json)
-            .ok()
-            .filter(Value::is_object)
-            .ok_or_else(|| invalid("event", "json object"))?;
         let id =
             EventId::parse(id_hex).ok_or_else(|| invalid("id", "event id of 32 hex digits"))?;
-        let (raw, mut drops) = match RawEvent::from_value(&value) {
-            Ok(read) => read,
-            // An object without a usable event name: a whole dropped event, not a bad call.
-            Err(drop) => {
-                return Ok(Cleaned {
-                    outcome: Outcome {
-                        event: None,
-                        drops: vec![drop],
-                        redactions: Vec::new(),
-                    },
-                    text: None,
-                });
-            }
-        };
         let options = if self.anonymous {
             CleanOptions::anonymous()
         } else {
             CleanOptions::default()
         };
-        let mut outcome = clean_event(&raw, &self.config.schema, &self.config.key, id, options);
-        drops.append(&mut outcome.drops);
-        outcome.drops = drops;
+        // The one parse-and-clean path, shared with the collector's `preview`.
+        let outcome = clean_json(raw_json, &self.config.schema, &self.config.key, id, options);
+        // Text that is not a JSON object is a call the SDK cannot act on at all (a bad call);
+        // an object without a usable event name is a whole dropped event.
+        if let [drop] = outcome.drops.as_slice()
+            && outcome.event.is_none()
+            && drop.field == "event"
+            && matches!(
+                drop.reason,
+                DropReason::Invalid { .. } | DropReason::WrongType { .. }
+            )
+        {
+            return Err(drop.clone());
+        }
         // Serializing a clean event cannot fail (string keys, plain values); should it ever,
         // the event is reported as not sent rather than aborting the page's wasm instance.
         let text = outcome

@@ -265,7 +265,7 @@ fn invalid_json_non_objects_and_bad_ids_are_counted_never_thrown() {
     let mut c = client("");
     let cases = [
         ("{not json", id(1), "event: not a valid json object"),
-        ("[1,2]", id(2), "event: not a valid json object"),
+        ("[1,2]", id(2), "event: wrong type, expected object"),
         (
             r#"{"event":"login"}"#,
             "alice@example.com".to_owned(),
