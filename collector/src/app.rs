@@ -14,7 +14,7 @@ use std::time::Instant;
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{ConnectInfo, Query, State};
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde::Deserialize;
@@ -266,12 +266,10 @@ async fn events(
     State(st): State<Arc<AppState>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Query(q): Query<KeyQuery>,
-    method: Method,
     headers: HeaderMap,
     body: Body,
 ) -> Response {
     let started = Instant::now();
-    debug_assert_eq!(method, Method::POST);
     let origin = allowed_origin(&st, &headers);
     let cors = origin.as_ref().ok().cloned().flatten();
     let result = ingest_batch(&st, peer, &q, &headers, origin, body).await;

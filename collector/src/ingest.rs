@@ -160,45 +160,38 @@ pub fn parse_batch(body: &[u8], limits: &Limits) -> Result<ReceivedBatch, AppErr
 
 /// Per-event limits: string lengths and property counts. Names the field, never the value.
 pub fn check_event_limits(event: &Value, limits: &Limits) -> Result<(), Drop> {
-    fn walk(v: &Value, path: &mut String, limits: &Limits) -> Result<(), Drop> {
+    /// The displayed path, built only on error: keys are client text, and `field_path` shows
+    /// only plain names (a key that is an email is not echoed).
+    fn shown(keys: &[&str]) -> String {
+        keys.iter().fold(String::new(), |path, k| {
+            sieve_core::drop::field_path(&path, k)
+        })
+    }
+    fn walk<'v>(v: &'v Value, keys: &mut Vec<&'v str>, limits: &Limits) -> Result<(), Drop> {
         match v {
             Value::String(s) if s.len() > limits.max_string_bytes => Err(Drop::new(
-                path.clone(),
+                shown(keys),
                 DropReason::Invalid {
                     expected: "string within the length limit",
                 },
             )),
             Value::Object(map) => {
-                let section = matches!(path.as_str(), "props" | "traits" | "groups");
+                let section = matches!(keys.as_slice(), ["props" | "traits" | "groups"]);
                 if section && map.len() > limits.max_props_per_event {
-                    return Err(Drop::new(path.clone(), DropReason::TooMany));
+                    return Err(Drop::new(shown(keys), DropReason::TooMany));
                 }
                 for (k, child) in map {
-                    let len = path.len();
-                    if !path.is_empty() {
-                        path.push('.');
-                    }
-                    // Keys are client text too: a huge key is named by its parent, not echoed.
-                    if k.len() > limits.max_string_bytes {
-                        path.truncate(len);
-                        return Err(Drop::new(
-                            path.clone(),
-                            DropReason::Invalid {
-                                expected: "key within the length limit",
-                            },
-                        ));
-                    }
-                    path.push_str(k);
-                    walk(child, path, limits)?;
-                    path.truncate(len);
+                    keys.push(k);
+                    walk(child, keys, limits)?;
+                    keys.pop();
                 }
                 Ok(())
             }
-            Value::Array(items) => items.iter().try_for_each(|i| walk(i, path, limits)),
+            Value::Array(items) => items.iter().try_for_each(|i| walk(i, keys, limits)),
             _ => Ok(()),
         }
     }
-    walk(event, &mut String::new(), limits)
+    walk(event, &mut Vec::new(), limits)
 }
 
 /// What ingest needs to turn verified events into stored ones.
@@ -373,6 +366,11 @@ mod tests {
         assert_eq!(
             check_event_limits(&long, &l).map_err(|d| d.field),
             Err("props.note".to_owned())
+        );
+        let hidden = serde_json::json!({"props": {"alice@example.com": "x".repeat(11)}});
+        assert_eq!(
+            check_event_limits(&hidden, &l).map_err(|d| d.field),
+            Err("props.(invalid name)".to_owned())
         );
         let many = serde_json::json!({"props": {"a": 1, "b": 2, "c": 3}});
         assert_eq!(
