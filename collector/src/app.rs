@@ -66,6 +66,8 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     /// Per-client rate limits.
     pub limiter: RateLimiter,
+    /// Batches being read, verified and committed at once; beyond this, 429 at once.
+    pub ingest_slots: tokio::sync::Semaphore,
     /// Metrics.
     pub metrics: Arc<Metrics>,
     /// Request limits.
@@ -312,6 +314,12 @@ async fn ingest_batch(
     st.limiter
         .check(ip, Instant::now())
         .map_err(AppError::RateLimited)?;
+    // Load shedding: verification is the expensive step, so a bounded number of batches go
+    // through it at once and the rest are told to come back, instead of queuing in memory.
+    let _slot = st
+        .ingest_slots
+        .try_acquire()
+        .map_err(|_| AppError::Overloaded)?;
     match write_key(q, headers) {
         Some(k) if st.write_keys.iter().any(|w| w == k) => {}
         _ => return Err(AppError::WriteKey),
@@ -342,10 +350,14 @@ async fn ingest_batch(
         .get(header::USER_AGENT)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
+    // Global Privacy Control or Do Not Track, told by the SDK (`anonymous`, which also works for
+    // beacons) or by the browser's own request headers: no visitor id either.
+    let signal = |name: &str| headers.get(name).is_some_and(|v| v.as_bytes() == b"1");
+    let private = batch.anonymous || signal("sec-gpc") || signal("dnt");
     let ctx = ingest::Context {
         schema: &st.schema,
         batch_pepper: &batch_pepper,
-        visitor_pepper: &visitor_pepper,
+        visitor_pepper: (!private).then_some(&visitor_pepper),
         epoch: &batch.epoch,
         ip,
         user_agent,
@@ -395,7 +407,12 @@ async fn manifest_html(State(st): State<Arc<AppState>>) -> Response {
 }
 
 async fn healthz(State(st): State<Arc<AppState>>) -> Response {
-    match st.store.health() {
+    // Off the async workers: a store's health check may be a network round trip.
+    let store = st.store.clone();
+    let health = tokio::task::spawn_blocking(move || store.health())
+        .await
+        .unwrap_or(Err(StoreError::Stopped));
+    match health {
         Ok(()) => {
             axum::Json(json!({"status": "ok", "queued_events": st.writer.queued()})).into_response()
         }

@@ -15,8 +15,8 @@ use crate::app::{Clock, SystemClock};
 use crate::config::RawConfig;
 use crate::export::ExportFormat;
 use crate::keys::KeysAction;
-use crate::store::StoreRead;
 use crate::store::query::SqliteReader;
+use crate::store::{StoreConfig, StoreRead};
 
 /// Sieve's collector and its auditor and operator tools.
 #[derive(Debug, Parser)]
@@ -79,21 +79,22 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Format::Markdown)]
         format: Format,
         /// A data directory whose store to summarise.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "config")]
         data_dir: Option<PathBuf>,
+        /// A collector config file whose store to summarise (SQLite or ClickHouse).
+        #[arg(long)]
+        config: Option<PathBuf>,
     },
     /// Scan the store for any row its schema version does not allow, and any value that looks
     /// like personal data. Exits 1 on findings.
     Verify {
-        /// The data directory.
-        #[arg(long)]
-        data_dir: PathBuf,
+        #[command(flatten)]
+        source: Source,
     },
     /// Export stored events as JSON lines or CSV.
     Export {
-        /// The data directory.
-        #[arg(long)]
-        data_dir: PathBuf,
+        #[command(flatten)]
+        source: Source,
         /// From this time (RFC 3339 or YYYY-MM-DD), inclusive.
         #[arg(long)]
         from: Option<String>,
@@ -107,9 +108,8 @@ enum Command {
     /// Counts by event, day, country, page and browser; groups of fewer than k visitors are
     /// suppressed.
     Report {
-        /// The data directory.
-        #[arg(long)]
-        data_dir: PathBuf,
+        #[command(flatten)]
+        source: Source,
         /// From this time (RFC 3339 or YYYY-MM-DD), inclusive.
         #[arg(long)]
         from: Option<String>,
@@ -122,6 +122,21 @@ enum Command {
         /// Print JSON instead of tables.
         #[arg(long)]
         json: bool,
+    },
+    /// Create or migrate the store's tables (ClickHouse: database, tables, TTL where the server
+    /// has it). `serve` does the same at start-up; this runs it on its own, e.g. before a
+    /// rollout of several collectors.
+    Migrate {
+        /// The collector's config file.
+        #[arg(long)]
+        config: PathBuf,
+    },
+    /// Load JSON lines written by `export --format jsonl` (stdin) into the configured store.
+    /// Event ids are kept: importing twice stores nothing twice.
+    Import {
+        /// The collector's config file.
+        #[arg(long)]
+        config: PathBuf,
     },
     /// List key epochs (never their bytes), or destroy them.
     Keys {
@@ -154,6 +169,26 @@ enum KeysArg {
         #[arg(long, default_value_t = 2)]
         keep: usize,
     },
+    /// Generate keys for the current and the next epochs now (creating the file if needed):
+    /// run on one host, then distribute the file to every collector.
+    GenerateAhead {
+        /// Epochs after the current one.
+        #[arg(long, default_value_t = 7)]
+        epochs: usize,
+    },
+}
+
+/// Which store the read-only tools open.
+#[derive(Debug, clap::Args)]
+#[group(required = true, multiple = false)]
+struct Source {
+    /// The data directory of an embedded (SQLite) store.
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+    /// A collector config file: its store (SQLite or ClickHouse) is opened read-only. The
+    /// ClickHouse password comes from its file or SIEVE_CLICKHOUSE_PASSWORD.
+    #[arg(long)]
+    config: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -179,6 +214,25 @@ pub fn load_schema(path: &Path) -> anyhow::Result<Schema> {
 fn open_store(data_dir: &Path) -> anyhow::Result<SqliteReader> {
     let path = data_dir.join("events.sqlite");
     SqliteReader::open(&path).with_context(|| format!("opening store {}", path.display()))
+}
+
+/// A validated config file (its schema must load: `migrate` and `import` need its site).
+fn load_config(path: &Path) -> anyhow::Result<crate::config::Config> {
+    RawConfig::from_file(path)?
+        .validate()
+        .with_context(|| format!("config {}", path.display()))
+}
+
+/// The store a read-only tool looks at: a data directory's SQLite file, or a config's store.
+fn open_source(source: &Source) -> anyhow::Result<Box<dyn StoreRead>> {
+    match (&source.data_dir, &source.config) {
+        (Some(dir), _) => Ok(Box::new(open_store(dir)?)),
+        (None, Some(config)) => load_config(config)?
+            .store
+            .open_reader()
+            .context("opening the configured store"),
+        (None, None) => anyhow::bail!("give --data-dir or --config"),
+    }
 }
 
 /// `2026-11-22` or an RFC 3339 time.
@@ -266,12 +320,15 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             schema,
             format,
             data_dir,
+            config,
         } => {
             let schema = load_schema(&schema)?;
             let inventory = Inventory::of(&schema);
-            let stored = match &data_dir {
-                Some(dir) => Some(open_store(dir)?.counts_by_schema()?),
-                None => None,
+            let stored = if data_dir.is_some() || config.is_some() {
+                let source = Source { data_dir, config };
+                Some(open_source(&source)?.counts_by_schema()?)
+            } else {
+                None
             };
             let mut out = std::io::stdout().lock();
             match format {
@@ -306,10 +363,10 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Verify { data_dir } => {
-            let store = open_store(&data_dir)?;
+        Command::Verify { source } => {
+            let store = open_source(&source)?;
             let mut out = std::io::stdout().lock();
-            let report = crate::verify::verify_store(&store, &mut out)?;
+            let report = crate::verify::verify_store(&*store, &mut out)?;
             Ok(if report.findings == 0 {
                 ExitCode::SUCCESS
             } else {
@@ -317,12 +374,12 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             })
         }
         Command::Export {
-            data_dir,
+            source,
             from,
             to,
             format,
         } => {
-            let store = open_store(&data_dir)?;
+            let store = open_source(&source)?;
             let from = parse_time("from", from.as_deref(), i64::MIN)?;
             let to = parse_time("to", to.as_deref(), i64::MAX)?;
             let format = match format {
@@ -330,27 +387,73 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 ExportArg::Csv => ExportFormat::Csv,
             };
             let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-            let rows = crate::export::export(&store, from, to, format, &mut out)?;
+            let rows = crate::export::export(&*store, from, to, format, &mut out)?;
             out.flush()?;
             eprintln!("exported {rows} events");
             Ok(ExitCode::SUCCESS)
         }
         Command::Report {
-            data_dir,
+            source,
             from,
             to,
             k,
             json,
         } => {
-            let store = open_store(&data_dir)?;
+            let store = open_source(&source)?;
             let from = parse_time("from", from.as_deref(), i64::MIN)?;
             let to = parse_time("to", to.as_deref(), i64::MAX)?;
-            let report = crate::report::report(&store, from, to, k)?;
+            let report = crate::report::report(&*store, from, to, k)?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&report)?);
             } else {
                 print!("{}", report.to_text());
             }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Migrate { config } => {
+            init_logging();
+            let config = load_config(&config)?;
+            let schema = load_schema(&config.schema)?;
+            match &config.store {
+                StoreConfig::Sqlite { path } => {
+                    crate::store::sqlite::SqliteStore::open(path)
+                        .with_context(|| format!("opening store {}", path.display()))?;
+                    println!("sqlite store ready: {}", path.display());
+                }
+                StoreConfig::ClickHouse { url, database, .. } => {
+                    let store = config.store.clickhouse()?;
+                    let m = store
+                        .migrate(Some(schema.retention_days))
+                        .context("migrating the clickhouse store")?;
+                    println!(
+                        "clickhouse store ready: {url} database {database}, server {}, retention {}",
+                        m.server_version,
+                        if m.ttl {
+                            "by TTL and housekeeping"
+                        } else {
+                            "by housekeeping (ALTER TABLE ... DELETE; this server has no TTL)"
+                        }
+                    );
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Import { config } => {
+            init_logging();
+            let config = load_config(&config)?;
+            let schema = load_schema(&config.schema)?;
+            let store = config
+                .store
+                .open_writer(Some(schema.retention_days))
+                .context("opening the configured store")?;
+            let stdin = std::io::stdin();
+            let report = crate::import::import(&*store, &mut stdin.lock())?;
+            eprintln!(
+                "imported {} events: {} new, {} already stored",
+                report.read,
+                report.new,
+                report.read - report.new
+            );
             Ok(ExitCode::SUCCESS)
         }
         Command::Keys {
@@ -369,6 +472,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 KeysArg::List => KeysAction::List,
                 KeysArg::Destroy { id } => KeysAction::Destroy { id },
                 KeysArg::DestroyExpired { keep } => KeysAction::DestroyExpired { keep },
+                KeysArg::GenerateAhead { epochs } => KeysAction::GenerateAhead { epochs },
             };
             let clock: Arc<dyn Clock> = Arc::new(SystemClock);
             let mut out = std::io::stdout().lock();

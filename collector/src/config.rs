@@ -4,7 +4,8 @@
 //! default chosen for a single machine.
 //!
 //! Nothing secret is configured here: the write key is public by nature (it ships in every
-//! page), and keys live in the key file the collector manages itself.
+//! page), keys live in the key file the collector manages itself, and the ClickHouse password
+//! is read from a file or the environment when the store is opened, never from a flag.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -51,6 +52,8 @@ pub struct RawConfig {
     pub rate_burst: Option<f64>,
     /// Events that may wait for the store before new batches get 429.
     pub queue_events: Option<usize>,
+    /// Batches being read and verified at once; more get 429 at once (load shedding).
+    pub max_batches_in_flight: Option<usize>,
     /// Key epochs kept (current included) before older keys are destroyed.
     pub keep_epochs: Option<usize>,
     /// Seconds between retention and key-destruction runs.
@@ -61,6 +64,27 @@ pub struct RawConfig {
     pub demo_dir: Option<PathBuf>,
     /// The SDK package directory (`wasm/pkg`), served at `/sdk/`.
     pub sdk_dir: Option<PathBuf>,
+    /// Which store: `sqlite` (the default: one file in the data directory) or `clickhouse`.
+    pub store: Option<StoreKind>,
+    /// ClickHouse's HTTP endpoint, e.g. `http://127.0.0.1:8123` (store = "clickhouse").
+    pub clickhouse_url: Option<String>,
+    /// ClickHouse database for Sieve's tables [default: `sieve`].
+    pub clickhouse_database: Option<String>,
+    /// ClickHouse user [default: `default`].
+    pub clickhouse_user: Option<String>,
+    /// A file whose first line is the ClickHouse password (mode 0600). Without it the password
+    /// comes from the environment variable `SIEVE_CLICKHOUSE_PASSWORD`; never from a flag.
+    pub clickhouse_password_file: Option<PathBuf>,
+}
+
+/// The `store` setting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StoreKind {
+    /// The embedded SQLite file.
+    Sqlite,
+    /// ClickHouse over HTTP.
+    Clickhouse,
 }
 
 /// Validated limits on what one request may carry.
@@ -118,6 +142,8 @@ pub struct Config {
     pub rate_burst: f64,
     /// Queue bound, in events.
     pub queue_events: usize,
+    /// Batches being read and verified at once.
+    pub max_batches_in_flight: usize,
     /// Key epochs kept.
     pub keep_epochs: usize,
     /// Housekeeping interval.
@@ -158,11 +184,17 @@ impl RawConfig {
             rate_per_second,
             rate_burst,
             queue_events,
+            max_batches_in_flight,
             keep_epochs,
             housekeeping_seconds,
             trust_forwarded_for,
             demo_dir,
-            sdk_dir
+            sdk_dir,
+            store,
+            clickhouse_url,
+            clickhouse_database,
+            clickhouse_user,
+            clickhouse_password_file
         )
     }
 
@@ -184,11 +216,17 @@ impl RawConfig {
             rate_per_second,
             rate_burst,
             queue_events,
+            max_batches_in_flight,
             keep_epochs,
             housekeeping_seconds,
             trust_forwarded_for,
             demo_dir,
             sdk_dir,
+            store,
+            clickhouse_url,
+            clickhouse_database,
+            clickhouse_user,
+            clickhouse_password_file,
         } = self;
         let Some(schema) = schema else {
             bail!("schema: missing (pass --schema FILE)")
@@ -201,8 +239,51 @@ impl RawConfig {
         let data_dir = data_dir
             .unwrap_or_else(|| schema.parent().unwrap_or(Path::new(".")).join("sieve-data"));
         let key_file = key_file.unwrap_or_else(|| data_dir.join("keys.json"));
-        let store = StoreConfig::Sqlite {
-            path: data_dir.join("events.sqlite"),
+        let store = match store.unwrap_or(StoreKind::Sqlite) {
+            StoreKind::Sqlite => {
+                if clickhouse_url.is_some()
+                    || clickhouse_database.is_some()
+                    || clickhouse_user.is_some()
+                    || clickhouse_password_file.is_some()
+                {
+                    bail!("store: clickhouse_* settings are given but store is not \"clickhouse\"");
+                }
+                StoreConfig::Sqlite {
+                    path: data_dir.join("events.sqlite"),
+                }
+            }
+            StoreKind::Clickhouse => {
+                let Some(url) = clickhouse_url else {
+                    bail!("clickhouse_url: missing (store = \"clickhouse\")")
+                };
+                let url = reqwest::Url::parse(&url)
+                    .ok()
+                    .filter(|u| {
+                        matches!(u.scheme(), "http" | "https")
+                            && u.has_host()
+                            && u.username().is_empty()
+                            && u.password().is_none()
+                    })
+                    .context(
+                        "clickhouse_url: expected http(s)://host:port, without credentials (the password goes in a file or SIEVE_CLICKHOUSE_PASSWORD)",
+                    )?;
+                let database = clickhouse_database.unwrap_or_else(|| "sieve".to_owned());
+                if !crate::store::clickhouse::ddl::valid_database(&database) {
+                    bail!(
+                        "clickhouse_database: letters, digits and _ only, not starting with a digit"
+                    );
+                }
+                let user = clickhouse_user.unwrap_or_else(|| "default".to_owned());
+                if user.is_empty() {
+                    bail!("clickhouse_user: empty");
+                }
+                StoreConfig::ClickHouse {
+                    url,
+                    database,
+                    user,
+                    password_file: clickhouse_password_file,
+                }
+            }
         };
         let write_keys = write_keys.unwrap_or_default();
         for k in &write_keys {
@@ -268,6 +349,9 @@ impl RawConfig {
             queue_events: queue_events
                 .unwrap_or(20_000)
                 .max(limits.max_events_per_batch),
+            // Verification is the CPU-heavy step and runs before the write queue: without a
+            // bound here an overload piles up bodies in memory instead of being answered 429.
+            max_batches_in_flight: max_batches_in_flight.unwrap_or(64).max(1),
             keep_epochs,
             housekeeping: Duration::from_secs(housekeeping_seconds.unwrap_or(3_600).max(1)),
             trust_forwarded_for: trust_forwarded_for.unwrap_or(false),
@@ -281,6 +365,25 @@ impl RawConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn clickhouse_is_chosen_in_the_file() {
+        let file: RawConfig = toml::from_str(
+            "schema = \"a.json\"\nstore = \"clickhouse\"\nclickhouse_url = \"http://10.0.0.5:8123\"\nclickhouse_password_file = \"/run/secrets/ch\"",
+        )
+        .expect("toml");
+        let c = file.validate().expect("valid");
+        assert_eq!(
+            c.store,
+            StoreConfig::ClickHouse {
+                url: reqwest::Url::parse("http://10.0.0.5:8123").expect("url"),
+                database: "sieve".into(),
+                user: "default".into(),
+                password_file: Some("/run/secrets/ch".into()),
+            }
+        );
+        assert!(toml::from_str::<RawConfig>("store = \"postgres\"").is_err());
+    }
 
     #[test]
     fn a_schema_alone_is_enough() {
@@ -339,6 +442,31 @@ mod tests {
                 ..RawConfig::default()
             })
             .starts_with("write_keys:")
+        );
+        assert!(
+            bad(RawConfig {
+                schema: s(),
+                store: Some(StoreKind::Clickhouse),
+                ..RawConfig::default()
+            })
+            .starts_with("clickhouse_url: missing")
+        );
+        assert!(
+            bad(RawConfig {
+                schema: s(),
+                store: Some(StoreKind::Clickhouse),
+                clickhouse_url: Some("http://u:pw@ch:8123".into()),
+                ..RawConfig::default()
+            })
+            .starts_with("clickhouse_url:")
+        );
+        assert!(
+            bad(RawConfig {
+                schema: s(),
+                clickhouse_url: Some("http://ch:8123".into()),
+                ..RawConfig::default()
+            })
+            .starts_with("store:")
         );
         assert!(
             toml::from_str::<RawConfig>("shcema = \"typo.json\"").is_err(),

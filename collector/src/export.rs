@@ -10,7 +10,9 @@
 //! memory.
 //!
 //! - JSON lines: one object per line, the stored event JSON with `"schema"` (the fingerprint
-//!   it was verified under) and `"visitor"` (when there is one) added.
+//!   it was verified under), `"site"`, `"epoch"` (the key epoch whose pepper re-keyed it) and
+//!   `"visitor"` (when there is one) added: everything a store holds, so `import` can load
+//!   it into another store.
 //! - CSV (RFC 4180, written by the `csv` crate): a header row and the fixed columns of
 //!   [`CSV_COLUMNS`]. An empty cell means the event has no such field; `props`, `groups` and
 //!   `traits` are JSON objects. A grid cell location (schemas with `location: grid`) is not
@@ -117,6 +119,8 @@ fn event_object(row: &StoredEvent) -> anyhow::Result<serde_json::Map<String, Val
 fn write_jsonl(row: &StoredEvent, out: &mut dyn Write) -> anyhow::Result<()> {
     let mut map = event_object(row)?;
     map.insert("schema".to_owned(), Value::String(row.schema.clone()));
+    map.insert("site".to_owned(), Value::String(row.site.clone()));
+    map.insert("epoch".to_owned(), Value::String(row.epoch.clone()));
     if let Some(v) = &row.visitor {
         map.insert("visitor".to_owned(), Value::String(v.clone()));
     }
@@ -231,6 +235,8 @@ mod tests {
                 Some(Value::String(schema.fingerprint().to_string()))
             );
             obj.remove("visitor");
+            assert_eq!(obj.remove("site"), Some(json!("app.example.com")));
+            assert_eq!(obj.remove("epoch"), Some(json!("2026-11-22")));
             let stored: Value = serde_json::from_str(stored).expect("json");
             assert_eq!(line, stored);
         }

@@ -201,8 +201,9 @@ pub struct Context<'a> {
     pub schema: &'a Schema,
     /// Pepper of the batch's key epoch: re-keys the pseudonyms.
     pub batch_pepper: &'a Pepper,
-    /// Pepper of the current epoch: keys the daily visitor id.
-    pub visitor_pepper: &'a Pepper,
+    /// Pepper of the current epoch, keying the daily visitor id; `None` when the visitor sent a
+    /// privacy signal (no session link at all, not even a cookieless one).
+    pub visitor_pepper: Option<&'a Pepper>,
     /// The batch's epoch id.
     pub epoch: &'a str,
     /// The client's address, in memory only.
@@ -220,7 +221,9 @@ pub fn prepare(
     limits: &Limits,
 ) -> (Vec<StoredEvent>, IngestResponse) {
     let fingerprint = ctx.schema.fingerprint().to_string();
-    let visitor = visitor_id(ctx.visitor_pepper, &ctx.schema.site, ctx.ip, ctx.user_agent);
+    let visitor = ctx
+        .visitor_pepper
+        .map(|pepper| visitor_id(pepper, &ctx.schema.site, ctx.ip, ctx.user_agent));
     let mut stored = Vec::with_capacity(batch.events.len());
     let mut response = IngestResponse {
         accepted: Vec::new(),
@@ -254,7 +257,7 @@ pub fn prepare(
                     epoch: ctx.epoch.to_owned(),
                     event: stored_event.event().to_owned(),
                     time: stored_event.time().0,
-                    visitor: Some(visitor.as_str().to_owned()),
+                    visitor: visitor.as_ref().map(|v| v.as_str().to_owned()),
                     data: serde_json::to_string(&stored_event)
                         .expect("a clean event always serializes"),
                 });

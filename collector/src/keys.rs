@@ -148,6 +148,8 @@ pub enum EpochState {
     Active,
     /// Past (or not the active one), keys kept so late batches can still be re-keyed.
     Retired,
+    /// Generated ahead (`keys generate-ahead`), not yet in use.
+    Pending,
     /// Keys destroyed: its pseudonyms can no longer be linked to anyone.
     Destroyed,
 }
@@ -417,19 +419,17 @@ impl KeyRing {
             .epochs
             .values()
             .map(|k| {
-                let active = match now {
-                    Some(t) => k.start <= t && t < k.end,
-                    None => Some(k.start) == newest,
+                let state = match now {
+                    Some(t) if k.start > t => EpochState::Pending,
+                    Some(t) if t < k.end => EpochState::Active,
+                    None if Some(k.start) == newest => EpochState::Active,
+                    _ => EpochState::Retired,
                 };
                 EpochInfo {
                     id: k.id.clone(),
                     start: k.start,
                     end: k.end,
-                    state: if active {
-                        EpochState::Active
-                    } else {
-                        EpochState::Retired
-                    },
+                    state,
                 }
             })
             .collect();
@@ -723,6 +723,14 @@ pub enum KeysAction {
         /// Epochs kept, counting the current one.
         keep: usize,
     },
+    /// Generate the current epoch's keys and those of the next `epochs` epochs now, creating
+    /// the file if needed. For several collectors on separate disks: run it on one host and
+    /// distribute the file, so that every collector serves the same keys across the next
+    /// epoch boundaries instead of each generating its own.
+    GenerateAhead {
+        /// Epochs after the current one.
+        epochs: usize,
+    },
 }
 
 /// Run `sieve-collector keys`: act on an existing key file, then print a table of epochs (id,
@@ -735,9 +743,20 @@ pub fn keys_command(
     now: UnixTime,
     out: &mut dyn Write,
 ) -> Result<(), KeyError> {
-    let mut ring = KeyRing::open_existing(path, epoch)?;
+    let mut ring = match action {
+        // Generating is how a fresh deployment gets its first key file before any collector runs.
+        KeysAction::GenerateAhead { .. } => KeyRing::open(path, epoch)?,
+        _ => KeyRing::open_existing(path, epoch)?,
+    };
     match action {
         KeysAction::List => {}
+        KeysAction::GenerateAhead { epochs } => {
+            let mut t = now;
+            for _ in 0..=epochs {
+                t = ring.current(t)?.end;
+            }
+            writeln!(out, "keys exist until {}", t.to_rfc3339()).map_err(KeyError::Output)?;
+        }
         KeysAction::Destroy { id } => {
             if ring.destroy(&id)? {
                 writeln!(out, "destroyed {id}").map_err(KeyError::Output)?;
@@ -776,6 +795,7 @@ fn write_table(infos: &[EpochInfo], out: &mut dyn Write) -> io::Result<()> {
         let state = match i.state {
             EpochState::Active => "active",
             EpochState::Retired => "retired",
+            EpochState::Pending => "pending",
             EpochState::Destroyed => "destroyed",
         };
         writeln!(
@@ -1052,5 +1072,44 @@ mod tests {
         assert!(matches!(err, KeyError::Corrupt { .. }), "{err:?}");
         assert!(!err.to_string().contains("abab"), "{err}");
         assert!(!format!("{err:?}").contains("abab"));
+    }
+
+    #[test]
+    fn keys_generated_ahead_and_copied_serve_the_same_keys_across_epochs() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let a = dir.path().join("a/keys.json");
+        let now = UnixTime::parse_rfc3339("2026-11-22T17:00:00Z").expect("time");
+        let mut out = Vec::new();
+        keys_command(
+            &a,
+            KeyEpoch::Day,
+            KeysAction::GenerateAhead { epochs: 3 },
+            now,
+            &mut out,
+        )
+        .expect("generate");
+        let text = String::from_utf8(out).expect("utf8");
+        assert!(
+            text.contains("keys exist until 2026-11-26T00:00:00Z"),
+            "{text}"
+        );
+        assert!(
+            text.contains("2026-11-25") && text.contains("pending"),
+            "{text}"
+        );
+        // The operator copies the file to another host's disk.
+        let b = dir.path().join("b/keys.json");
+        std::fs::create_dir_all(b.parent().expect("parent")).expect("mkdir");
+        std::fs::copy(&a, &b).expect("copy");
+        let mut ring_a = KeyRing::open(&a, KeyEpoch::Day).expect("a");
+        let mut ring_b = KeyRing::open(&b, KeyEpoch::Day).expect("b");
+        let later = UnixTime::parse_rfc3339("2026-11-25T08:00:00Z").expect("time");
+        let ka = ring_a.current(later).expect("a").clone();
+        let kb = ring_b.current(later).expect("b").clone();
+        assert_eq!(
+            ka.client, kb.client,
+            "both hosts serve one client key after the boundary"
+        );
+        assert_eq!(ka.pepper, kb.pepper);
     }
 }

@@ -12,6 +12,7 @@ pub mod cli;
 pub mod config;
 pub mod error;
 pub mod export;
+pub mod import;
 pub mod ingest;
 pub mod keys;
 pub mod manifest;

@@ -14,7 +14,6 @@ use crate::config::Config;
 use crate::keys::KeyRing;
 use crate::metrics::Metrics;
 use crate::ratelimit::RateLimiter;
-use crate::store::sqlite::SqliteStore;
 use crate::store::writer::{GroupStore, Writer};
 use crate::store::{SchemaRecord, StoreConfig};
 
@@ -44,10 +43,10 @@ pub fn build_state(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Arc
         .context("destroying expired keys")?;
     tracing::info!(epoch = %current, destroyed = destroyed.len(), "key ring ready");
 
-    let StoreConfig::Sqlite { path } = &config.store;
-    let store: Arc<dyn GroupStore> = Arc::new(
-        SqliteStore::open(path).with_context(|| format!("opening store {}", path.display()))?,
-    );
+    let store: Arc<dyn GroupStore> = config
+        .store
+        .open_writer(Some(schema.retention_days))
+        .with_context(|| format!("opening store ({})", describe(&config.store)))?;
     store
         .register_schema(&SchemaRecord {
             fingerprint: schema.fingerprint().to_string(),
@@ -95,6 +94,7 @@ pub fn build_state(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Arc
         keys: Mutex::new(keys),
         writer,
         store: store.clone(),
+        ingest_slots: tokio::sync::Semaphore::new(config.max_batches_in_flight),
         limiter: RateLimiter::new(config.rate_per_second, config.rate_burst, MAX_RATE_CLIENTS),
         metrics,
         limits: config.limits,
@@ -106,6 +106,17 @@ pub fn build_state(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Arc
         demo_dir: config.demo_dir.clone(),
         sdk_dir: config.sdk_dir.clone(),
     }))
+}
+
+/// The store, for messages: the SQLite path or the ClickHouse endpoint and database (never
+/// the password).
+fn describe(store: &StoreConfig) -> String {
+    match store {
+        StoreConfig::Sqlite { path } => path.display().to_string(),
+        StoreConfig::ClickHouse { url, database, .. } => {
+            format!("clickhouse {url} database {database}")
+        }
+    }
 }
 
 /// The write key when none is configured: generated once and kept in the data directory. It
@@ -127,7 +138,13 @@ fn default_write_key(config: &Config) -> anyhow::Result<String> {
 
 /// Run the server until a shutdown signal.
 pub async fn serve(config: Config) -> anyhow::Result<()> {
-    let state = build_state(&config, Arc::new(SystemClock))?;
+    // Off the async workers: opening a ClickHouse store makes blocking HTTP calls.
+    let state = {
+        let config = config.clone();
+        tokio::task::spawn_blocking(move || build_state(&config, Arc::new(SystemClock)))
+            .await
+            .context("start-up task")??
+    };
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("binding {}", config.listen))?;

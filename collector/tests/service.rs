@@ -182,6 +182,7 @@ fn batch(config: &Value, raws: &[Value], first_id: u8) -> Value {
             name: "sieve-test".into(),
             version: "0".into(),
         },
+        anonymous: false,
         events,
     };
     serde_json::to_value(b).expect("json")
@@ -982,4 +983,62 @@ fn sigkill_loses_no_acknowledged_event() {
         .filter(|e| !stored.contains(e["id"].as_str().expect("id")))
         .count();
     assert_eq!(after as usize, stored.len() + new_ids);
+}
+
+#[tokio::test]
+async fn privacy_signals_get_no_visitor_id() {
+    let h = harness(RawConfig::default());
+    let cfg = h.config().await;
+    // The SDK marks the batch of a visitor with Global Privacy Control or Do Not Track.
+    let mut anonymous = batch(&cfg, &[signup()], 80);
+    anonymous["anonymous"] = json!(true);
+    assert_eq!(h.post(anonymous.to_string()).await.0, StatusCode::OK);
+    // A browser that sends the signal itself, as a request header.
+    let mut req = events_request(batch(&cfg, &[signup()], 90).to_string().into_bytes());
+    req.headers_mut()
+        .insert("sec-gpc", axum::http::HeaderValue::from_static("1"));
+    assert_eq!(h.send(req).await.0, StatusCode::OK);
+    // Without a signal the visitor id is there: the two above are not missing it by accident.
+    assert_eq!(
+        h.post(batch(&cfg, &[signup()], 100).to_string()).await.0,
+        StatusCode::OK
+    );
+    let rows = h.rows();
+    let visitor = |first: u8| {
+        rows.iter()
+            .find(|r| r.0 == format!("{first:02x}").repeat(16))
+            .map(|r| r.2.clone())
+    };
+    assert_eq!(visitor(80), Some(None), "anonymous batch: no visitor id");
+    assert_eq!(visitor(90), Some(None), "Sec-GPC header: no visitor id");
+    assert!(visitor(100).flatten().is_some_and(|v| v.len() == 32));
+    let (status, _, body) = h.post(r#"{"v":1}"#).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+}
+
+#[tokio::test]
+async fn overload_is_shed_with_429_before_any_work() {
+    let h = harness(RawConfig {
+        max_batches_in_flight: Some(2),
+        ..RawConfig::default()
+    });
+    let cfg = h.config().await;
+    // Two batches are being verified (the test holds their slots): a third is refused at once.
+    let held = h.state.ingest_slots.try_acquire_many(2).expect("two slots");
+    let (status, headers, body) = h.post(batch(&cfg, &[signup()], 110).to_string()).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{body}");
+    assert_eq!(body["error"], json!("overloaded"));
+    assert_eq!(headers[header::RETRY_AFTER], "1");
+    assert!(h.rows().is_empty());
+    drop(held);
+    assert_eq!(
+        h.post(batch(&cfg, &[signup()], 110).to_string()).await.0,
+        StatusCode::OK
+    );
+    let text = h.get("/metrics").await.2;
+    assert!(
+        text.as_str()
+            .is_some_and(|t| t.contains("sieve_batches_refused_total{reason=\"overloaded\"} 1")),
+        "{text}"
+    );
 }

@@ -48,6 +48,10 @@ pub struct Batch {
     pub sent_at: String,
     /// Who sent it.
     pub sdk: Sdk,
+    /// The visitor signalled Global Privacy Control or Do Not Track: the events carry no
+    /// identifier, and the collector computes no visitor id for them either (no session link).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub anonymous: bool,
     /// The events.
     pub events: Vec<CleanEvent>,
 }
@@ -64,6 +68,8 @@ pub struct ReceivedBatch {
     pub sent_at: UnixTime,
     /// Who sent it.
     pub sdk: Sdk,
+    /// The visitor signalled Global Privacy Control or Do Not Track.
+    pub anonymous: bool,
     /// The events, unverified.
     pub events: Vec<Value>,
 }
@@ -93,12 +99,12 @@ impl ReceivedBatch {
         if obj.keys().any(|k| {
             !matches!(
                 k.as_str(),
-                "v" | "schema" | "epoch" | "sent_at" | "sdk" | "events"
+                "v" | "schema" | "epoch" | "sent_at" | "sdk" | "anonymous" | "events"
             )
         }) {
             return Err(err(
                 "batch",
-                "unknown field (expected v, schema, epoch, sent_at, sdk, events)",
+                "unknown field (expected v, schema, epoch, sent_at, sdk, anonymous, events)",
             ));
         }
         match obj.get("v").and_then(Value::as_u64) {
@@ -154,6 +160,11 @@ impl ReceivedBatch {
                 ));
             }
         };
+        let anonymous = match obj.get("anonymous") {
+            None => false,
+            Some(Value::Bool(b)) => *b,
+            Some(_) => return Err(err("anonymous", "expected true or false")),
+        };
         let events = obj
             .get("events")
             .and_then(Value::as_array)
@@ -164,6 +175,7 @@ impl ReceivedBatch {
             epoch,
             sent_at,
             sdk,
+            anonymous,
             events,
         })
     }
@@ -216,7 +228,11 @@ mod tests {
             ),
             (
                 json!({"alice@example.com": 1}),
-                "batch: unknown field (expected v, schema, epoch, sent_at, sdk, events)",
+                "batch: unknown field (expected v, schema, epoch, sent_at, sdk, anonymous, events)",
+            ),
+            (
+                json!({"anonymous": "alice@example.com"}),
+                "anonymous: expected true or false",
             ),
         ];
         for (patch, want) in cases {

@@ -352,14 +352,19 @@ export const stats = () => {
 
 // ---- sending ---------------------------------------------------------------------------
 
-const post = (body) =>
-  fetch(eventsUrl(), {
+async function post(body) {
+  const res = await fetch(eventsUrl(), {
     method: 'POST',
     keepalive: true, // survives the page going away
     credentials: 'omit', // the site's cookies are none of the collector's business
     headers: { 'Content-Type': 'text/plain' }, // a simple request: no CORS preflight
     body,
   });
+  // Read the answer to the end: Chromium counts a keepalive request against the page's
+  // 64 KiB quota until its response is consumed, and past the quota every send fails.
+  await res.arrayBuffer().catch(() => {});
+  return res;
+}
 
 const eventsUrl = () => `${opts.collector}/v1/events?key=${encodeURIComponent(opts.writeKey)}`;
 
@@ -373,7 +378,7 @@ function arm() {
     timer = setTimeout(() => {
       timer = 0;
       pump();
-    }, Math.max(opts.flushInterval, retryAt - Date.now()));
+    }, Math.max(opts.flushInterval, Math.ceil(retryAt - Date.now()))); // not a fraction of a ms early
   }
 }
 
@@ -382,6 +387,10 @@ function arm() {
 function pump() {
   return (sending ||= (async () => {
     try {
+      // Yield once first: were this body to finish synchronously (nothing queued, or in a
+      // backoff), its `finally` would clear `sending` before `||=` assigned the promise, leaving
+      // a settled promise in `sending` and every later pump() a no-op.
+      await null;
       while (!off && Date.now() >= retryAt) {
         const c = clients.find((c) => c.queued());
         const b = c && take(c, opts.batchSize);

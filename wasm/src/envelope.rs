@@ -19,7 +19,7 @@ use crate::config::SDK_NAME;
 pub struct Envelope {
     /// Everything before the `sent_at` value: `{"v":1,"schema":"..","epoch":"..","sent_at":`.
     head: String,
-    /// Everything between the `sent_at` value and the first event: `,"sdk":{..},"events":[`.
+    /// Everything between the `sent_at` value and the optional `anonymous` flag: `,"sdk":{..}`.
     middle: String,
 }
 
@@ -47,17 +47,23 @@ impl Envelope {
         middle.push_str(&json_string(SDK_NAME));
         middle.push_str(",\"version\":");
         middle.push_str(&json_string(sdk_version));
-        middle.push_str("},\"events\":[");
+        middle.push('}');
         Envelope { head, middle }
     }
 
     /// The start of a batch sent at `sent_at`, up to and including the `[` of `events`.
-    pub fn open(&self, sent_at: &str) -> String {
+    /// `anonymous` (the visitor sent Global Privacy Control or Do Not Track) tells the collector
+    /// not to compute the cookieless visitor id either.
+    pub fn open(&self, sent_at: &str, anonymous: bool) -> String {
         let sent_at = json_string(sent_at);
-        let mut s = String::with_capacity(self.head.len() + sent_at.len() + self.middle.len());
+        let mut s = String::with_capacity(self.head.len() + sent_at.len() + self.middle.len() + 30);
         s.push_str(&self.head);
         s.push_str(&sent_at);
         s.push_str(&self.middle);
+        if anonymous {
+            s.push_str(",\"anonymous\":true");
+        }
+        s.push_str(",\"events\":[");
         s
     }
 
@@ -71,7 +77,7 @@ impl Envelope {
 
     /// A batch with no events (the collector accepts it; used to check the envelope).
     pub fn empty_batch(&self, sent_at: &str) -> String {
-        let mut s = self.open(sent_at);
+        let mut s = self.open(sent_at, false);
         Self::close(&mut s);
         s
     }

@@ -145,10 +145,13 @@ impl Client {
             self.counters.record_invalid_call();
             return String::new();
         }
-        match self
-            .queue
-            .take_batch(&self.config.envelope, sent_at, max_events, max_bytes)
-        {
+        match self.queue.take_batch(
+            &self.config.envelope,
+            sent_at,
+            self.anonymous,
+            max_events,
+            max_bytes,
+        ) {
             Ok(batch) => {
                 json!({"n": batch.n, "events": batch.events, "body": batch.body}).to_string()
             }

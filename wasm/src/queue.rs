@@ -86,10 +86,11 @@ impl Queue {
         &mut self,
         envelope: &Envelope,
         sent_at: &str,
+        anonymous: bool,
         max_events: usize,
         max_bytes: usize,
     ) -> Result<TakenBatch, NoBatch> {
-        let mut body = envelope.open(sent_at);
+        let mut body = envelope.open(sent_at, anonymous);
         let mut size = body.len() + Envelope::TAIL_LEN;
         if max_events == 0 || size > max_bytes {
             return Err(NoBatch::Unusable);
@@ -253,7 +254,7 @@ mod tests {
             q.push(ev(i));
         }
         let b = q
-            .take_batch(&envelope(), SENT_AT, 2, 64 * 1024)
+            .take_batch(&envelope(), SENT_AT, false, 2, 64 * 1024)
             .expect("batch");
         assert_eq!(events_of(&b.body), [0, 1]);
         q.push(ev(4));
@@ -271,7 +272,7 @@ mod tests {
             q.push(ev(i));
         }
         let b = q
-            .take_batch(&envelope(), SENT_AT, 2, 64 * 1024)
+            .take_batch(&envelope(), SENT_AT, false, 2, 64 * 1024)
             .expect("batch");
         q.push(ev(3));
         q.push(ev(4));
@@ -288,7 +289,7 @@ mod tests {
         q.push(ev(0));
         q.push(ev(1));
         let b = q
-            .take_batch(&envelope(), SENT_AT, 10, 64 * 1024)
+            .take_batch(&envelope(), SENT_AT, false, 10, 64 * 1024)
             .expect("batch");
         assert_eq!(b.events, 2);
         assert!(q.ack(b.n));
@@ -311,7 +312,7 @@ mod tests {
         let max = empty + 4 * 8;
         let mut seen = Vec::new();
         let mut batches = 0;
-        while let Ok(b) = q.take_batch(&env, SENT_AT, 100, max) {
+        while let Ok(b) = q.take_batch(&env, SENT_AT, false, 100, max) {
             assert!(b.body.len() <= max, "{} > {max}", b.body.len());
             let got = events_of(&b.body);
             assert_eq!(got.len(), b.events);
@@ -331,12 +332,15 @@ mod tests {
         q.push(ev(0));
         q.push(format!("{{\"i\":1,\"pad\":\"{}\"}}", "x".repeat(40)));
         q.push(ev(2));
-        let b = q.take_batch(&env, SENT_AT, 10, max).expect("batch");
+        let b = q.take_batch(&env, SENT_AT, false, 10, max).expect("batch");
         assert_eq!(events_of(&b.body), [0]);
-        let b = q.take_batch(&env, SENT_AT, 10, max).expect("batch");
+        let b = q.take_batch(&env, SENT_AT, false, 10, max).expect("batch");
         assert_eq!(events_of(&b.body), [2]);
         assert_eq!(q.oversized(), 1);
-        assert_eq!(q.take_batch(&env, SENT_AT, 10, max), Err(NoBatch::Empty));
+        assert_eq!(
+            q.take_batch(&env, SENT_AT, false, 10, max),
+            Err(NoBatch::Empty)
+        );
     }
 
     #[test]
@@ -346,11 +350,11 @@ mod tests {
         let env = envelope();
         let empty = env.empty_batch(SENT_AT).len();
         assert_eq!(
-            q.take_batch(&env, SENT_AT, 0, 64 * 1024),
+            q.take_batch(&env, SENT_AT, false, 0, 64 * 1024),
             Err(NoBatch::Unusable)
         );
         assert_eq!(
-            q.take_batch(&env, SENT_AT, 10, empty - 1),
+            q.take_batch(&env, SENT_AT, false, 10, empty - 1),
             Err(NoBatch::Unusable)
         );
         assert_eq!(q.len(), 1);
@@ -365,7 +369,7 @@ mod tests {
         for i in 0..3 {
             q.push(ev(i));
             ns.push(
-                q.take_batch(&envelope(), SENT_AT, 1, 64 * 1024)
+                q.take_batch(&envelope(), SENT_AT, false, 1, 64 * 1024)
                     .expect("batch")
                     .n,
             );

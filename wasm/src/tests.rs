@@ -159,6 +159,7 @@ fn batch_text_is_byte_for_byte_cores_wire_batch() {
             name: "sieve-wasm".to_owned(),
             version: "0.1.0".to_owned(),
         },
+        anonymous: false,
         events,
     })
     .expect("serialize");
@@ -254,10 +255,17 @@ fn anonymous_mode_sends_no_user_groups_or_identifier_props() {
         let body = a["body"].as_str().expect("body");
         assert!(!body.contains("\"user\""));
         assert!(!body.contains("\"groups\""));
+        // The batch says so, so the collector computes no visitor id either.
+        let received =
+            ReceivedBatch::parse(&serde_json::from_str(body).expect("json")).expect("envelope");
+        assert!(received.anonymous);
     }
     let mut c = client("");
     let out = parse(&c.track(&signup().to_string(), &id(1)));
     assert!(out["sent"]["user"].is_string(), "identified by default");
+    let (a, _) = collect(&c.take_batch(SENT_AT, 20, BEACON));
+    let body = a["body"].as_str().expect("body");
+    assert!(!body.contains("anonymous"), "no flag without a signal");
 }
 
 #[test]

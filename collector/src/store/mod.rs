@@ -11,6 +11,7 @@
 //! schema version its text. Never an IP, a request header, or anything a client sent that
 //! failed verification.
 
+pub mod clickhouse;
 pub mod query;
 pub mod sqlite;
 pub mod writer;
@@ -136,6 +137,18 @@ pub enum StoreConfig {
         /// Path of the database file.
         path: PathBuf,
     },
+    /// ClickHouse over HTTP, for several collectors (docs/scale-out.md).
+    ClickHouse {
+        /// HTTP endpoint, `http://host:8123` or `https://host:8443`.
+        url: reqwest::Url,
+        /// Database holding Sieve's tables.
+        database: String,
+        /// ClickHouse user.
+        user: String,
+        /// File whose first line is the password; without it, the password comes from
+        /// `SIEVE_CLICKHOUSE_PASSWORD`.
+        password_file: Option<PathBuf>,
+    },
 }
 
 /// The embedded store's tables. `events.id` is the primary key, which is what makes a retried
@@ -163,3 +176,58 @@ CREATE TABLE IF NOT EXISTS schemas (
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 INSERT OR IGNORE INTO meta (key, value) VALUES ('format', '1');
 ";
+
+impl StoreConfig {
+    /// Open the write side: the SQLite file (created if missing), or ClickHouse with its tables
+    /// created or migrated (`retention_days` sets a TTL where the server has it).
+    pub fn open_writer(
+        &self,
+        retention_days: Option<u32>,
+    ) -> Result<std::sync::Arc<dyn writer::GroupStore>, StoreError> {
+        match self {
+            StoreConfig::Sqlite { path } => {
+                Ok(std::sync::Arc::new(sqlite::SqliteStore::open(path)?))
+            }
+            StoreConfig::ClickHouse { .. } => {
+                let store = self.clickhouse()?;
+                let migration = store.migrate(retention_days)?;
+                tracing::info!(server = %migration.server_version, ttl = migration.ttl, "clickhouse tables ready");
+                Ok(std::sync::Arc::new(store))
+            }
+        }
+    }
+
+    /// Open the read side for the auditors' tools: nothing is created, and a store that does
+    /// not exist is an error.
+    pub fn open_reader(&self) -> Result<Box<dyn StoreRead>, StoreError> {
+        match self {
+            StoreConfig::Sqlite { path } => Ok(Box::new(query::SqliteReader::open(path)?)),
+            StoreConfig::ClickHouse { .. } => {
+                let store = self.clickhouse()?;
+                store.check_format()?;
+                Ok(Box::new(store))
+            }
+        }
+    }
+
+    /// The ClickHouse store of this config, not yet contacted (`None`-like error for SQLite).
+    pub fn clickhouse(&self) -> Result<clickhouse::ClickHouseStore, StoreError> {
+        match self {
+            StoreConfig::ClickHouse {
+                url,
+                database,
+                user,
+                password_file,
+            } => clickhouse::ClickHouseStore::connect(clickhouse::Settings::resolve(
+                url.clone(),
+                database.clone(),
+                user.clone(),
+                password_file.as_deref(),
+            )?),
+            StoreConfig::Sqlite { .. } => Err(StoreError::Database {
+                op: "open clickhouse",
+                source: "the configured store is sqlite".into(),
+            }),
+        }
+    }
+}

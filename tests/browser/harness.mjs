@@ -1,0 +1,100 @@
+// Shared by the browser tests (e2e, privacy) and the bundler test: a real collector binary on
+// loopback, its store read back with `sieve-collector export`, and Debian's headless Chromium
+// driven by playwright-core.
+//
+// SIEVE_COLLECTOR_BIN overrides the collector binary (default: target/debug/sieve-collector);
+// CHROMIUM overrides the browser (default: /usr/bin/chromium).
+
+import { spawn, execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import readline from 'node:readline';
+import { chromium } from 'playwright-core';
+
+export const root = path.resolve(import.meta.dirname, '../..');
+export const bin = process.env.SIEVE_COLLECTOR_BIN || path.join(root, 'target/debug/sieve-collector');
+export const schema = path.join(root, 'core/schema/example.json');
+export const WRITE_KEY = 'wk_browser_e2e_1';
+
+/**
+ * Start `sieve-collector serve` on a free loopback port with a fresh data directory. It serves
+ * `demoDir` at /demo/ (default: tests/browser/site) and, unless `sdkDir` is null, the SDK
+ * package at /sdk/ (default: wasm/pkg).
+ */
+export async function startCollector({ demoDir = path.join(root, 'tests/browser/site'), sdkDir = path.join(root, 'wasm/pkg') } = {}) {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sieve-e2e-'));
+  const args = ['serve', '--schema', schema, '--listen', '127.0.0.1:0', '--data-dir', dataDir, '--write-key', WRITE_KEY,
+    '--demo-dir', demoDir];
+  if (sdkDir) args.push('--sdk-dir', sdkDir);
+  const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, SIEVE_LOG: 'warn' } });
+  let logs = '';
+  child.stderr.on('data', (d) => { logs += d; });
+  const lines = readline.createInterface({ input: child.stdout });
+  const base = await new Promise((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`collector exited with ${code}: ${logs}`)));
+    lines.once('line', (line) => resolve(line.replace('listening on ', '').trim()));
+  });
+  const stop = () => {
+    child.kill();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  };
+  return { child, base, dataDir, logs: () => logs, stop };
+}
+
+/** Every stored event, as `sieve-collector export` prints it. */
+export function exportRows(dataDir) {
+  const out = execFileSync(bin, ['export', '--data-dir', dataDir], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  return out.split('\n').filter(Boolean).map((l) => JSON.parse(l));
+}
+
+/** Poll `fn` until it returns something truthy (returned), or fail after the deadline. */
+export async function until(what, fn, timeoutMs = 20000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/**
+ * Debian's Chromium, headless, in a fresh profile. The flags keep it from calling hosts this
+ * network refuses (TOOLCHAIN.md). Returns the browser context; `close()` also removes the profile.
+ */
+export async function launchBrowser() {
+  const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sieve-chromium-'));
+  const context = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync'],
+  });
+  const close = context.close.bind(context);
+  context.close = async () => {
+    await close();
+    fs.rmSync(userDataDir, { recursive: true, force: true });
+  };
+  return context;
+}
+
+/**
+ * A page that records console errors, page errors, every request to the collector's API
+ * (`requests`: `{method, url}`), and every body POSTed to /v1/events (`bodies`). `options`
+ * becomes `window.__sieveTest` before the page's scripts run.
+ */
+export async function openPage(context, options) {
+  const page = await context.newPage();
+  const errors = [];
+  const bodies = [];
+  const requests = [];
+  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+  page.on('pageerror', (e) => errors.push(String(e)));
+  page.on('request', (r) => {
+    if (r.url().includes('/v1/')) requests.push({ method: r.method(), url: r.url() });
+    if (r.url().includes('/v1/events') && r.method() === 'POST') bodies.push({ type: r.resourceType(), body: r.postData() ?? '' });
+  });
+  await page.addInitScript((o) => { window.__sieveTest = o; }, options);
+  return { page, errors, bodies, requests };
+}
