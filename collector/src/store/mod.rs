@@ -76,6 +76,24 @@ pub enum StoreError {
     Stopped,
 }
 
+/// A database failure during `op`: the one way every store builds [`StoreError::Database`].
+pub(crate) fn failed(
+    op: &'static str,
+    source: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+) -> StoreError {
+    StoreError::Database {
+        op,
+        source: source.into(),
+    }
+}
+
+/// [`failed`] for `map_err`: `.map_err(db("insert: commit"))`.
+pub(crate) fn db<E: Into<Box<dyn std::error::Error + Send + Sync>>>(
+    op: &'static str,
+) -> impl FnOnce(E) -> StoreError {
+    move |e| failed(op, e)
+}
+
 /// The write side of a store.
 pub trait Store: Send + Sync + 'static {
     /// Durably store `events` in one transaction; events whose id is already stored are

@@ -19,6 +19,7 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags, params};
 
+use super::db;
 use super::{SchemaCount, SchemaRecord, StoreError, StoreRead, StoredEvent};
 
 /// The key under which rows without a value for a dimension are counted (an event without a
@@ -94,13 +95,6 @@ pub struct Group {
 #[derive(Debug)]
 pub struct SqliteReader {
     conn: Connection,
-}
-
-fn db(op: &'static str) -> impl FnOnce(rusqlite::Error) -> StoreError {
-    move |e| StoreError::Database {
-        op,
-        source: Box::new(e),
-    }
 }
 
 /// SQLite counts are `i64` and never negative; a negative one would be a corrupt file, shown

@@ -17,6 +17,7 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags, TransactionBehavior, params};
 
+use super::db;
 use super::writer::GroupStore;
 use super::{SQLITE_DDL, SchemaRecord, Store, StoreError, StoredEvent};
 
@@ -57,14 +58,8 @@ impl std::fmt::Debug for SqliteStore {
     }
 }
 
-/// Wrap a driver error with the operation it interrupted. rusqlite's write-path errors name
-/// constraints and codes, never bound values, so no row content reaches the message.
-fn db(op: &'static str) -> impl FnOnce(rusqlite::Error) -> StoreError {
-    move |e| StoreError::Database {
-        op,
-        source: Box::new(e),
-    }
-}
+// Errors are wrapped with the operation they interrupted (`db`). rusqlite's write-path errors
+// name constraints and codes, never bound values, so no row content reaches the message.
 
 impl SqliteStore {
     /// Open (creating if needed) the database at `path` and its parent directories, apply the

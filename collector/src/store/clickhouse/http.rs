@@ -15,6 +15,7 @@ use reqwest::blocking::{Client as Http, RequestBuilder, Response};
 use reqwest::header::CONTENT_ENCODING;
 
 use crate::store::StoreError;
+use crate::store::failed;
 
 /// Connecting to a healthy server on a private network takes milliseconds; two seconds rides
 /// out a busy accept queue without holding the group-commit writer for long when the server is
@@ -69,16 +70,6 @@ impl std::fmt::Debug for Client {
             .field("url", &self.url.as_str())
             .field("user", &self.user)
             .finish_non_exhaustive()
-    }
-}
-
-fn failed(
-    op: &'static str,
-    source: impl Into<Box<dyn std::error::Error + Send + Sync>>,
-) -> StoreError {
-    StoreError::Database {
-        op,
-        source: source.into(),
     }
 }
 

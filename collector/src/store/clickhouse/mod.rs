@@ -36,6 +36,7 @@ use self::http::{Client, Secret, quote};
 use super::query::{Dimension, Group, NONE_KEY};
 use super::writer::GroupStore;
 use super::{SchemaCount, SchemaRecord, Store, StoreError, StoreRead, StoredEvent};
+use crate::store::failed;
 
 /// The environment variable the password is read from when no password file is configured.
 /// Not a flag: flags show in `ps` to every local account.
@@ -110,16 +111,6 @@ pub struct Migration {
 pub struct ClickHouseStore {
     client: Client,
     db: String,
-}
-
-fn failed(
-    op: &'static str,
-    source: impl Into<Box<dyn std::error::Error + Send + Sync>>,
-) -> StoreError {
-    StoreError::Database {
-        op,
-        source: source.into(),
-    }
 }
 
 impl ClickHouseStore {
