@@ -420,13 +420,22 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                         .with_context(|| format!("opening store {}", path.display()))?;
                     println!("sqlite store ready: {}", path.display());
                 }
-                StoreConfig::ClickHouse { url, database, .. } => {
+                StoreConfig::ClickHouse {
+                    url,
+                    database,
+                    cluster,
+                    ..
+                } => {
                     let store = config.store.clickhouse()?;
                     let m = store
                         .migrate(Some(schema.retention_days))
                         .context("migrating the clickhouse store")?;
+                    let layout = match cluster {
+                        Some(name) => format!("on cluster {name} (replicated, distributed)"),
+                        None => "on one server".to_owned(),
+                    };
                     println!(
-                        "clickhouse store ready: {url} database {database}, server {}, retention {}",
+                        "clickhouse store ready: {url} database {database} {layout}, server {}, retention {}",
                         m.server_version,
                         if m.ttl {
                             "by TTL and housekeeping"

@@ -75,6 +75,9 @@ pub struct RawConfig {
     /// A file whose first line is the ClickHouse password (mode 0600). Without it the password
     /// comes from the environment variable `SIEVE_CLICKHOUSE_PASSWORD`; never from a flag.
     pub clickhouse_password_file: Option<PathBuf>,
+    /// A ClickHouse cluster (a name in the servers' `remote_servers`): `migrate` creates the
+    /// replicated and distributed layout `ON CLUSTER` it (docs/scale-out.md). Unset: one server.
+    pub clickhouse_cluster: Option<String>,
 }
 
 /// The `store` setting.
@@ -194,7 +197,8 @@ impl RawConfig {
             clickhouse_url,
             clickhouse_database,
             clickhouse_user,
-            clickhouse_password_file
+            clickhouse_password_file,
+            clickhouse_cluster
         )
     }
 
@@ -227,6 +231,7 @@ impl RawConfig {
             clickhouse_database,
             clickhouse_user,
             clickhouse_password_file,
+            clickhouse_cluster,
         } = self;
         let Some(schema) = schema else {
             bail!("schema: missing (pass --schema FILE)")
@@ -245,6 +250,7 @@ impl RawConfig {
                     || clickhouse_database.is_some()
                     || clickhouse_user.is_some()
                     || clickhouse_password_file.is_some()
+                    || clickhouse_cluster.is_some()
                 {
                     bail!("store: clickhouse_* settings are given but store is not \"clickhouse\"");
                 }
@@ -268,9 +274,16 @@ impl RawConfig {
                         "clickhouse_url: expected http(s)://host:port, without credentials (the password goes in a file or SIEVE_CLICKHOUSE_PASSWORD)",
                     )?;
                 let database = clickhouse_database.unwrap_or_else(|| "sieve".to_owned());
-                if !crate::store::clickhouse::ddl::valid_database(&database) {
+                if !crate::store::clickhouse::ddl::valid_identifier(&database) {
                     bail!(
                         "clickhouse_database: letters, digits and _ only, not starting with a digit"
+                    );
+                }
+                if let Some(cluster) = &clickhouse_cluster
+                    && !crate::store::clickhouse::ddl::valid_identifier(cluster)
+                {
+                    bail!(
+                        "clickhouse_cluster: letters, digits and _ only, not starting with a digit"
                     );
                 }
                 let user = clickhouse_user.unwrap_or_else(|| "default".to_owned());
@@ -282,6 +295,7 @@ impl RawConfig {
                     database,
                     user,
                     password_file: clickhouse_password_file,
+                    cluster: clickhouse_cluster,
                 }
             }
         };
@@ -380,9 +394,31 @@ mod tests {
                 database: "sieve".into(),
                 user: "default".into(),
                 password_file: Some("/run/secrets/ch".into()),
+                cluster: None,
             }
         );
         assert!(toml::from_str::<RawConfig>("store = \"postgres\"").is_err());
+    }
+
+    #[test]
+    fn a_cluster_is_an_identifier() {
+        let with = |cluster: &str| {
+            toml::from_str::<RawConfig>(&format!(
+                "schema = \"a.json\"\nstore = \"clickhouse\"\nclickhouse_url = \"http://ch:8123\"\nclickhouse_cluster = {cluster:?}"
+            ))
+            .expect("toml")
+            .validate()
+        };
+        match with("sieve_prod").expect("valid").store {
+            StoreConfig::ClickHouse { cluster, .. } => {
+                assert_eq!(cluster.as_deref(), Some("sieve_prod"));
+            }
+            other => panic!("{other:?}"),
+        }
+        for bad in ["", "prod-eu", "a`b", "x' OR 1"] {
+            let err = format!("{:#}", with(bad).expect_err(bad));
+            assert!(err.starts_with("clickhouse_cluster:"), "{bad}: {err}");
+        }
     }
 
     #[test]
@@ -464,6 +500,14 @@ mod tests {
             bad(RawConfig {
                 schema: s(),
                 clickhouse_url: Some("http://ch:8123".into()),
+                ..RawConfig::default()
+            })
+            .starts_with("store:")
+        );
+        assert!(
+            bad(RawConfig {
+                schema: s(),
+                clickhouse_cluster: Some("prod".into()),
                 ..RawConfig::default()
             })
             .starts_with("store:")

@@ -113,9 +113,18 @@ pub fn build_state(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Arc
 fn describe(store: &StoreConfig) -> String {
     match store {
         StoreConfig::Sqlite { path } => path.display().to_string(),
-        StoreConfig::ClickHouse { url, database, .. } => {
-            format!("clickhouse {url} database {database}")
-        }
+        StoreConfig::ClickHouse {
+            url,
+            database,
+            cluster: None,
+            ..
+        } => format!("clickhouse {url} database {database}"),
+        StoreConfig::ClickHouse {
+            url,
+            database,
+            cluster: Some(cluster),
+            ..
+        } => format!("clickhouse {url} database {database} on cluster {cluster}"),
     }
 }
 

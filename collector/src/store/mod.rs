@@ -166,6 +166,9 @@ pub enum StoreConfig {
         /// File whose first line is the password; without it, the password comes from
         /// `SIEVE_CLICKHOUSE_PASSWORD`.
         password_file: Option<PathBuf>,
+        /// The cluster holding the tables (`ON CLUSTER`, replicated and distributed), or
+        /// `None` for one server.
+        cluster: Option<String>,
     },
 }
 
@@ -236,11 +239,13 @@ impl StoreConfig {
                 database,
                 user,
                 password_file,
+                cluster,
             } => clickhouse::ClickHouseStore::connect(clickhouse::Settings::resolve(
                 url.clone(),
                 database.clone(),
                 user.clone(),
                 password_file.as_deref(),
+                cluster.clone(),
             )?),
             StoreConfig::Sqlite { .. } => Err(StoreError::Database {
                 op: "open clickhouse",

@@ -133,9 +133,35 @@ impl Client {
 
     /// Run a statement; returns the whole answer.
     pub fn execute(&self, op: &'static str, sql: &str) -> Result<String, StoreError> {
+        self.execute_with(op, sql, &[])
+    }
+
+    /// Run a statement with query-level `settings` (URL parameters: they hold for this
+    /// statement whatever the user's profile says); returns the whole answer.
+    pub fn execute_with(
+        &self,
+        op: &'static str,
+        sql: &str,
+        settings: &[(&str, &str)],
+    ) -> Result<String, StoreError> {
         let sql = sql.to_owned();
-        let r = self.send(op, Echo::Message, &|| self.post().body(sql.clone()))?;
+        let url = self.url_with(settings);
+        let r = self.send(op, Echo::Message, &|| {
+            self.http
+                .post(url.clone())
+                .basic_auth(&self.user, Some(&self.password.0))
+                .body(sql.clone())
+        })?;
         r.text().map_err(|e| failed(op, e.without_url()))
+    }
+
+    /// The endpoint with `settings` as URL parameters.
+    fn url_with(&self, settings: &[(&str, &str)]) -> reqwest::Url {
+        let mut url = self.url.clone();
+        if !settings.is_empty() {
+            url.query_pairs_mut().extend_pairs(settings);
+        }
+        url
     }
 
     /// Run a query and hand each line of the answer (`FORMAT JSONEachRow`: one row a line) to
@@ -171,18 +197,19 @@ impl Client {
     }
 
     /// `INSERT ... FORMAT JSONEachRow` with `rows` (one JSON object a line) as the gzip-compressed
-    /// body. Returns once the server answered 200: a synchronous insert has then written its
-    /// parts.
+    /// body, and query-level `settings`. Returns once the server answered 200: a synchronous
+    /// insert has then written its parts.
     pub fn insert(
         &self,
         op: &'static str,
         insert_sql: &str,
         rows: &[u8],
+        settings: &[(&str, &str)],
     ) -> Result<(), StoreError> {
         let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
         gz.write_all(rows).map_err(|e| failed(op, e))?;
         let body = gz.finish().map_err(|e| failed(op, e))?;
-        let mut url = self.url.clone();
+        let mut url = self.url_with(settings);
         url.query_pairs_mut().append_pair("query", insert_sql);
         self.send(op, Echo::CodeOnly, &|| {
             self.http

@@ -20,6 +20,13 @@
 //! replication (see docs/scale-out.md). The store keeps to SQL that Debian's 18.16 and current
 //! ClickHouse both accept ([`ddl`]).
 //!
+//! On a cluster (`clickhouse_cluster`, [`ddl::Layout::Cluster`]) the same code reads and writes
+//! `events`, which is then a `Distributed` table sharded by `cityHash64(id)`: every copy of an
+//! event lives on one shard, so the de-duplicating reads above stay exact across shards (each
+//! shard's `LIMIT 1 BY id` sees all copies of its ids; `uniqExact` states merge exactly).
+//! Inserts carry `insert_distributed_sync=1`, so the 200 comes after every shard concerned
+//! wrote its rows, not after the receiving server queued them.
+//!
 //! It does not: create users or grant rights (the operator does, once), manage a cluster's
 //! topology, or log row contents (insert errors name ClickHouse's error code only).
 
@@ -52,6 +59,12 @@ const LOOKUP_CHUNK: usize = 2_000;
 /// partitions. A copy outside the window is inserted again and collapses like a race would.
 const LOOKUP_WINDOW_SECONDS: i64 = 86_400;
 
+/// How long a distributed DDL statement (`ON CLUSTER`) waits for every server before ClickHouse
+/// answers with the hosts still missing: under [`http`]'s per-statement timeout, so `migrate`
+/// reports ClickHouse's own "unfinished hosts" error rather than a bare timeout. A host that is
+/// down still runs the statement from ZooKeeper's queue when it comes back.
+const DDL_TASK_TIMEOUT_SECONDS: &str = "12";
+
 /// Largest time `DateTime` holds (2106-02-07). Times outside 1970..2106 are stored at the
 /// nearest bound in the `time` column (the event JSON keeps its own timestamp).
 const MAX_TIME: i64 = u32::MAX as i64;
@@ -67,6 +80,8 @@ pub struct Settings {
     pub user: String,
     /// Its password.
     pub password: Secret,
+    /// The cluster whose servers hold the tables (`ON CLUSTER`), or `None` for one server.
+    pub cluster: Option<String>,
 }
 
 impl Settings {
@@ -77,6 +92,7 @@ impl Settings {
         database: String,
         user: String,
         password_file: Option<&Path>,
+        cluster: Option<String>,
     ) -> Result<Settings, StoreError> {
         let password = match password_file {
             Some(path) => {
@@ -93,6 +109,7 @@ impl Settings {
             database,
             user,
             password: Secret::new(password),
+            cluster,
         })
     }
 }
@@ -111,6 +128,7 @@ pub struct Migration {
 pub struct ClickHouseStore {
     client: Client,
     db: String,
+    layout: ddl::Layout,
 }
 
 impl ClickHouseStore {
@@ -121,22 +139,35 @@ impl ClickHouseStore {
             database,
             user,
             password,
+            cluster,
         } = settings;
-        if !ddl::valid_database(&database) {
+        if !ddl::valid_identifier(&database) {
             return Err(failed(
                 "clickhouse: database name",
                 "letters, digits and _ only, not starting with a digit",
             ));
         }
+        let layout = match cluster {
+            None => ddl::Layout::Single,
+            Some(name) if ddl::valid_identifier(&name) => ddl::Layout::Cluster { name },
+            Some(_) => {
+                return Err(failed(
+                    "clickhouse: cluster name",
+                    "letters, digits and _ only, not starting with a digit",
+                ));
+            }
+        };
         Ok(ClickHouseStore {
             client: Client::new(url, user, password)?,
             db: database,
+            layout,
         })
     }
 
-    /// Create the database and tables if missing, record the store format, and set the
-    /// retention TTL where the server supports it. Idempotent: every collector runs it at
-    /// start-up, and `sieve-collector migrate` runs it on its own.
+    /// Create the database and tables if missing (on every server of the cluster, if one is
+    /// configured), check that the tables are of the configured layout, record the store
+    /// format, and set the retention TTL where the server supports it. Idempotent: every
+    /// collector runs it at start-up, and `sieve-collector migrate` runs it on its own.
     pub fn migrate(&self, retention_days: Option<u32>) -> Result<Migration, StoreError> {
         let db = &self.db;
         let server_version = self
@@ -144,16 +175,14 @@ impl ClickHouseStore {
             .execute("clickhouse: server version", "SELECT version()")?
             .trim()
             .to_owned();
-        self.client.execute(
+        self.ddl(
             "clickhouse: create database",
-            &format!("CREATE DATABASE IF NOT EXISTS `{db}`"),
+            &ddl::database(db, &self.layout),
         )?;
-        self.client
-            .execute("clickhouse: create events table", &ddl::events(db))?;
-        self.client
-            .execute("clickhouse: create schemas table", &ddl::schemas(db))?;
-        self.client
-            .execute("clickhouse: create meta table", &ddl::meta(db))?;
+        for (op, sql) in ddl::tables(db, &self.layout) {
+            self.ddl(op, &sql)?;
+        }
+        self.check_layout()?;
         match self.format()? {
             Some(f) if f == ddl::FORMAT => {}
             Some(other) => {
@@ -171,12 +200,15 @@ impl ClickHouseStore {
                 json!({"key": "format", "value": ddl::FORMAT})
                     .to_string()
                     .as_bytes(),
+                &[],
             )?,
         }
         let ttl = match retention_days {
             Some(days) if ddl::has_ttl(&server_version) => {
-                self.client
-                    .execute("clickhouse: set retention ttl", &ddl::ttl(db, days))?;
+                self.ddl(
+                    "clickhouse: set retention ttl",
+                    &ddl::ttl(db, &self.layout, days),
+                )?;
                 true
             }
             _ => false,
@@ -185,6 +217,59 @@ impl ClickHouseStore {
             server_version,
             ttl,
         })
+    }
+
+    /// Run a DDL statement. `ON CLUSTER`, ClickHouse answers once every server ran it (or with
+    /// the hosts that did not, after [`DDL_TASK_TIMEOUT_SECONDS`]); `wait_end_of_query` holds
+    /// the answer back until then, so a failure on any host is an error status, not a 200 whose
+    /// body ends in an exception.
+    fn ddl(&self, op: &'static str, sql: &str) -> Result<String, StoreError> {
+        match self.layout {
+            ddl::Layout::Single => self.client.execute(op, sql),
+            ddl::Layout::Cluster { .. } => self.client.execute_with(
+                op,
+                sql,
+                &[
+                    ("distributed_ddl_task_timeout", DDL_TASK_TIMEOUT_SECONDS),
+                    ("wait_end_of_query", "1"),
+                ],
+            ),
+        }
+    }
+
+    /// Refuse tables of the other layout: `CREATE TABLE IF NOT EXISTS` keeps an existing
+    /// `events`, so a single-server store opened with `clickhouse_cluster` set (or the reverse)
+    /// would otherwise go on quietly with the wrong engine.
+    fn check_layout(&self) -> Result<(), StoreError> {
+        let engine = self.client.execute(
+            "clickhouse: check table layout",
+            &format!(
+                "SELECT engine FROM system.tables WHERE database = {} AND name = 'events' \
+                 FORMAT TabSeparated",
+                quote(&self.db)
+            ),
+        )?;
+        let engine = engine.trim();
+        let want = self.layout.events_engine();
+        if engine == want {
+            return Ok(());
+        }
+        Err(failed(
+            "clickhouse: check table layout",
+            match &self.layout {
+                ddl::Layout::Single => format!(
+                    "`{}`.events is a {engine} table, not {want}: the database holds a cluster \
+                     layout; set clickhouse_cluster",
+                    self.db
+                ),
+                ddl::Layout::Cluster { name } => format!(
+                    "`{}`.events is a {engine} table, not {want}: the database holds the \
+                     single-server layout, which clickhouse_cluster = {name:?} cannot take over \
+                     (create the cluster layout in a new database and import an export into it)",
+                    self.db
+                ),
+            },
+        ))
     }
 
     /// Refuse a database that is not a Sieve store of this format (for the read-only tools,
@@ -305,6 +390,12 @@ impl GroupStore for ClickHouseStore {
             body.push(b'\n');
         }
         if !body.is_empty() {
+            // Through a `Distributed` table, a synchronous insert: the 200 means every shard
+            // concerned has written its rows. Set on the statement, not left to the profile.
+            let settings: &[(&str, &str)] = match self.layout {
+                ddl::Layout::Single => &[],
+                ddl::Layout::Cluster { .. } => &[("insert_distributed_sync", "1")],
+            };
             self.client.insert(
                 "clickhouse: insert events",
                 &format!(
@@ -314,6 +405,7 @@ impl GroupStore for ClickHouseStore {
                     self.db
                 ),
                 &body,
+                settings,
             )?;
         }
         Ok(new)
@@ -356,6 +448,7 @@ impl Store for ClickHouseStore {
                    "body": body, "first_seen": first_seen})
             .to_string()
             .as_bytes(),
+            &[],
         )
     }
 
@@ -374,13 +467,11 @@ impl Store for ClickHouseStore {
         let old: usize = text.trim().parse().unwrap_or(0);
         if old > 0 {
             // A mutation: ClickHouse rewrites the affected parts in the background, so rows
-            // disappear shortly after this returns, not at once.
-            self.client.execute(
+            // disappear shortly after this returns, not at once. On a cluster it goes to every
+            // shard's `events_local` (a `Distributed` table takes no mutations).
+            self.ddl(
                 "clickhouse: delete old events",
-                &format!(
-                    "ALTER TABLE `{}`.events DELETE WHERE time < toDateTime({cutoff})",
-                    self.db
-                ),
+                &ddl::delete_before(&self.db, &self.layout, cutoff),
             )?;
         }
         Ok(old)

@@ -1,8 +1,13 @@
 //! The ClickHouse store end to end: a private clickhouse-server (Debian's package, installed by
 //! scripts/setup) on loopback with its own data directory, two real collector processes
-//! sharing it and one key file, and the auditor tools reading it back.
+//! sharing it and one key file, and the auditor tools reading it back; then the same on a
+//! replicated and distributed cluster of three servers over a private ZooKeeper ([`cluster`]).
 //!
-//! If clickhouse-server is missing or does not start, these tests FAIL: they never skip.
+//! If clickhouse-server or ZooKeeper is missing or does not start, these tests FAIL: they
+//! never skip.
+
+mod cluster;
+mod server;
 
 use std::collections::BTreeSet;
 use std::io::BufRead;
@@ -11,6 +16,8 @@ use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+
+use server::{ClickHouse, HANG, PASSWORD};
 
 use serde_json::{Value, json};
 use sieve_core::event::CleanOptions;
@@ -21,171 +28,13 @@ use sieve_core::{ClientKey, EventId, RawEvent, Schema, clean_event};
 const SCHEMA_PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../core/schema/example.json");
 const WRITE_KEY: &str = "wk_test_key_1";
 const ORIGIN: &str = "https://app.example.com";
-const PASSWORD: &str = "ch-test-password";
-/// Guards against a hung test, not a performance threshold.
-const HANG: Duration = Duration::from_secs(60);
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port()
-}
-
-/// A private clickhouse-server: config and users copied from /etc/clickhouse-server with paths
-/// and ports rewritten, started by PID, killed in Drop.
-struct ClickHouse {
-    dir: tempfile::TempDir,
-    http_port: u16,
-    child: Option<Child>,
-}
-
-impl ClickHouse {
-    fn start() -> ClickHouse {
-        let binary = which("clickhouse-server").unwrap_or_else(|| {
-            panic!(
-                "clickhouse-server is not installed: run scripts/setup (it installs Debian's \
-                 clickhouse-server and clickhouse-client), or apt-get install clickhouse-server"
-            )
-        });
-        let dir = tempfile::tempdir().expect("tempdir");
-        let data = dir.path().join("data");
-        std::fs::create_dir_all(data.join("log")).expect("data dir");
-        let http_port = free_port();
-        let (tcp_port, interserver_port) = (free_port(), free_port());
-        let read = |name: &str| {
-            std::fs::read_to_string(Path::new("/etc/clickhouse-server").join(name)).unwrap_or_else(
-                |e| panic!("/etc/clickhouse-server/{name}: {e} (is clickhouse-server installed?)"),
-            )
-        };
-        let d = format!("{}/", data.display());
-        let config = read("config.xml")
-            .replace("/var/log/clickhouse-server/", &format!("{d}log/"))
-            .replace("/var/lib/clickhouse/", &d)
-            .replace(
-                "<http_port>8123</http_port>",
-                &format!("<http_port>{http_port}</http_port>"),
-            )
-            .replace(
-                "<tcp_port>9000</tcp_port>",
-                &format!("<tcp_port>{tcp_port}</tcp_port>"),
-            )
-            .replace(
-                "<interserver_http_port>9009</interserver_http_port>",
-                &format!("<interserver_http_port>{interserver_port}</interserver_http_port>"),
-            )
-            .replace("</yandex>", "<listen_host>127.0.0.1</listen_host></yandex>");
-        assert!(
-            config.contains(&format!("<http_port>{http_port}</http_port>")),
-            "unexpected config.xml layout"
-        );
-        let users = read("users.xml").replace(
-            "<password></password>",
-            &format!("<password>{PASSWORD}</password>"),
-        );
-        assert!(users.contains(PASSWORD), "unexpected users.xml layout");
-        std::fs::write(dir.path().join("config.xml"), config).expect("config");
-        std::fs::write(dir.path().join("users.xml"), users).expect("users");
-        let mut ch = ClickHouse {
-            dir,
-            http_port,
-            child: None,
-        };
-        let _ = binary;
-        ch.run();
-        ch
-    }
-
-    /// Start (or start again) the server on this data directory and ports; wait until ready.
-    fn run(&mut self) {
-        let log = std::fs::File::create(self.dir.path().join("stdout.log")).expect("log");
-        let child = Command::new("clickhouse-server")
-            .arg(format!(
-                "--config-file={}",
-                self.dir.path().join("config.xml").display()
-            ))
-            .current_dir(self.dir.path())
-            .stdout(log.try_clone().expect("log"))
-            .stderr(log)
-            .spawn()
-            .expect("start clickhouse-server");
-        self.child = Some(child);
-        let deadline = Instant::now() + HANG;
-        loop {
-            if self.query("SELECT 1").is_ok() {
-                return;
-            }
-            if let Some(status) = self
-                .child
-                .as_mut()
-                .and_then(|c| c.try_wait().ok().flatten())
-            {
-                let out =
-                    std::fs::read_to_string(self.dir.path().join("stdout.log")).unwrap_or_default();
-                panic!("clickhouse-server exited at start-up ({status}):\n{out}");
-            }
-            assert!(
-                Instant::now() < deadline,
-                "clickhouse-server did not become ready"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-
-    /// SIGKILL: the server dies without flushing or saying goodbye.
-    fn kill(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            c.kill().expect("SIGKILL clickhouse-server");
-            let _ = c.wait();
-        }
-    }
-
-    fn url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.http_port)
-    }
-
-    fn query(&self, sql: &str) -> Result<String, String> {
-        let r = reqwest::blocking::Client::new()
-            .post(self.url())
-            .basic_auth("default", Some(PASSWORD))
-            .body(sql.to_owned())
-            .timeout(Duration::from_secs(10))
-            .send()
-            .map_err(|e| e.to_string())?;
-        let ok = r.status().is_success();
-        let text = r.text().map_err(|e| e.to_string())?;
-        if ok { Ok(text) } else { Err(text) }
-    }
-
-    fn number(&self, sql: &str) -> u64 {
-        self.query(sql)
-            .expect("query")
-            .trim()
-            .parse()
-            .expect("a number")
-    }
-}
-
-impl Drop for ClickHouse {
-    fn drop(&mut self) {
-        self.kill();
-    }
-}
-
-fn which(name: &str) -> Option<PathBuf> {
-    std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths)
-            .map(|p| p.join(name))
-            .find(|p| p.is_file())
-    })
-}
-
-/// A collector config file for ClickHouse; `password_file` or the environment gives the
-/// password.
+/// A collector config file for ClickHouse at `ch` (on `cluster`, if given); `password_file`
+/// or the environment gives the password.
 fn write_config(
     dir: &Path,
     name: &str,
     ch: &ClickHouse,
+    cluster: Option<&str>,
     key_file: &Path,
     password_file: bool,
 ) -> PathBuf {
@@ -200,6 +49,9 @@ fn write_config(
         key = key_file.display().to_string(),
         url = ch.url(),
     );
+    if let Some(cluster) = cluster {
+        text.push_str(&format!("clickhouse_cluster = {cluster:?}\n"));
+    }
     if password_file {
         let pw = dir.join(format!("{name}.password"));
         std::fs::write(&pw, format!("{PASSWORD}\n")).expect("password file");
@@ -361,36 +213,19 @@ fn run_tool(config: &Path, args: &[&str]) -> String {
     String::from_utf8(out.stdout).expect("utf-8")
 }
 
-#[test]
-fn two_collectors_store_each_event_once_and_report_counts_it() {
-    let started = Instant::now();
-    let ch = ClickHouse::start();
-    let dir = tempfile::tempdir().expect("tempdir");
-    let keys = dir.path().join("keys").join("keys.json");
-    let conf_a = write_config(dir.path(), "a", &ch, &keys, false);
-    let conf_b = write_config(dir.path(), "b", &ch, &keys, true);
-
-    // `migrate` on its own, twice: idempotent.
-    for _ in 0..2 {
-        let out = run_tool(&conf_a, &["migrate"]);
-        assert!(out.contains("clickhouse store ready"), "{out}");
-    }
-    let a = Server::start(&conf_a);
-    let b = Server::start(&conf_b);
+/// Through two collectors sharing one key file: 20 batches alternately, every fourth retried
+/// on both, then 5 batches raced to both at once (both may find the ids new and insert).
+/// Returns the 50 acknowledged event ids (25 batches of a page view and a signup).
+fn send_retried_and_raced(a: &Server, b: &Server) -> BTreeSet<String> {
     let (cfg_a, cfg_b) = (a.config(), b.config());
     assert_eq!(
         cfg_a["client_key"], cfg_b["client_key"],
         "one key file, one client key"
     );
-
     let client = reqwest::blocking::Client::new();
     let mut acked = BTreeSet::new();
     for n in 0..20u32 {
-        let (server, cfg) = if n % 2 == 0 {
-            (&a, &cfg_a)
-        } else {
-            (&b, &cfg_b)
-        };
+        let (server, cfg) = if n % 2 == 0 { (a, &cfg_a) } else { (b, &cfg_b) };
         let body = batch(cfg, 1, n);
         acked.extend(post(&client, &server.base, &body).expect("stored"));
         if n % 4 == 0 {
@@ -410,6 +245,47 @@ fn two_collectors_store_each_event_once_and_report_counts_it() {
         acked.extend(t1.join().expect("t1").expect("stored"));
         acked.extend(t2.join().expect("t2").expect("stored"));
     }
+    acked
+}
+
+/// `report` through `config` counts `batches` page views and signups, from one cookieless
+/// visitor (one client address and user agent); duplicate copies (retries, races) not counted.
+fn check_report(config: &Path, batches: u64) {
+    let report: Value =
+        serde_json::from_str(&run_tool(config, &["report", "--k", "1", "--json"])).expect("json");
+    let by_event = report["tables"]
+        .as_array()
+        .expect("tables")
+        .iter()
+        .find(|t| t["dimension"] == json!("event"))
+        .expect("the event table");
+    assert_eq!(
+        by_event["groups"],
+        json!([
+            {"key": "page_view", "events": batches, "visitors": 1},
+            {"key": "signup", "events": batches, "visitors": 1}
+        ]),
+        "{report}"
+    );
+}
+
+#[test]
+fn two_collectors_store_each_event_once_and_report_counts_it() {
+    let started = Instant::now();
+    let ch = ClickHouse::start();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let keys = dir.path().join("keys").join("keys.json");
+    let conf_a = write_config(dir.path(), "a", &ch, None, &keys, false);
+    let conf_b = write_config(dir.path(), "b", &ch, None, &keys, true);
+
+    // `migrate` on its own, twice: idempotent.
+    for _ in 0..2 {
+        let out = run_tool(&conf_a, &["migrate"]);
+        assert!(out.contains("clickhouse store ready"), "{out}");
+    }
+    let a = Server::start(&conf_a);
+    let b = Server::start(&conf_b);
+    let acked = send_retried_and_raced(&a, &b);
     assert_eq!(acked.len(), 50);
     assert_eq!(stored_ids(&ch), acked);
     assert_eq!(
@@ -421,24 +297,7 @@ fn two_collectors_store_each_event_once_and_report_counts_it() {
     assert!((50..=60).contains(&raw_rows), "{raw_rows} rows");
 
     // The tools read ClickHouse through --config; aggregation runs there.
-    let report: Value =
-        serde_json::from_str(&run_tool(&conf_b, &["report", "--k", "1", "--json"])).expect("json");
-    let by_event = report["tables"]
-        .as_array()
-        .expect("tables")
-        .iter()
-        .find(|t| t["dimension"] == json!("event"))
-        .expect("the event table");
-    // 25 batches of a page view and a signup, from one client address and user agent: one
-    // cookieless visitor. Duplicate copies (retries, the race) are not counted.
-    assert_eq!(
-        by_event["groups"],
-        json!([
-            {"key": "page_view", "events": 25, "visitors": 1},
-            {"key": "signup", "events": 25, "visitors": 1}
-        ]),
-        "{report}"
-    );
+    check_report(&conf_b, 25);
     let exported = run_tool(&conf_a, &["export"]);
     assert_eq!(exported.lines().count(), 50, "export: each event once");
     let audit = run_tool(
@@ -488,8 +347,8 @@ fn clickhouse_restart_loses_no_acknowledged_event() {
     let mut ch = ClickHouse::start();
     let dir = tempfile::tempdir().expect("tempdir");
     let keys = dir.path().join("keys.json");
-    let conf_a = write_config(dir.path(), "a", &ch, &keys, false);
-    let conf_b = write_config(dir.path(), "b", &ch, &keys, false);
+    let conf_a = write_config(dir.path(), "a", &ch, None, &keys, false);
+    let conf_b = write_config(dir.path(), "b", &ch, None, &keys, false);
     let servers = [Server::start(&conf_a), Server::start(&conf_b)];
     let cfg = servers[0].config();
     let acked: Arc<Mutex<BTreeSet<String>>> = Arc::default();
