@@ -124,7 +124,8 @@ enum Command {
         json: bool,
     },
     /// Create or migrate the store's tables (ClickHouse: database, tables, TTL where the server
-    /// has it). `serve` does the same at start-up; this runs it on its own, e.g. before a
+    /// has it; with `clickhouse_cluster`, replicated and distributed tables on every server of
+    /// the cluster). `serve` does the same at start-up; this runs it on its own, e.g. before a
     /// rollout of several collectors.
     Migrate {
         /// The collector's config file.
