@@ -2,10 +2,16 @@
 //! `sieve-collector migrate`), never by hand.
 //!
 //! The statements keep to what both Debian's clickhouse-server 18.16 and current ClickHouse
-//! accept: `DateTime('UTC')`, `String`, `Nullable`, the MergeTree family, `IF NOT EXISTS`.
-//! Retention by `TTL` is added only where the server has it (19.6 and later); everywhere,
-//! [`super::ClickHouseStore`]'s `delete_before` also deletes old rows with
+//! accept: `DateTime('UTC')`, `String`, `Nullable`, the MergeTree family, `IF NOT EXISTS`,
+//! and on a cluster `ON CLUSTER`, the `Replicated*` engines with `{shard}`/`{replica}` macros
+//! and `Distributed`. Retention by `TTL` is added only where the server has it (19.6 and
+//! later); everywhere, [`super::ClickHouseStore`]'s `delete_before` also deletes old rows with
 //! `ALTER TABLE ... DELETE`, so retention holds either way.
+//!
+//! Two layouts ([`Layout`]): one server, or a cluster. The single-server statements are the
+//! ones this store has always issued (a test pins them), so existing stores stay as they are.
+//! Nothing here creates the cluster itself: `remote_servers`, ZooKeeper and the macros are the
+//! operator's server configuration.
 
 /// The store format this code writes and reads, kept in the `meta` table.
 pub const FORMAT: &str = "1";
