@@ -1,7 +1,9 @@
 //! The ClickHouse store end to end: a private clickhouse-server (Debian's package, installed by
 //! scripts/setup) on loopback with its own data directory, two real collector processes
 //! sharing it and one key file, and the auditor tools reading it back; then the same on a
-//! replicated and distributed cluster of three servers over a private ZooKeeper ([`cluster`]).
+//! replicated and distributed cluster of three servers over a private ZooKeeper ([`cluster`]);
+//! and the single-server run again on current ClickHouse's engine (26.9, through chDB: see
+//! `ClickHouse::start_current`), where `TTL` retention exists.
 //!
 //! If clickhouse-server or ZooKeeper is missing or does not start, these tests FAIL: they
 //! never skip.
@@ -18,6 +20,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use server::{ClickHouse, HANG, PASSWORD};
+use sieve_collector::store::Store;
+use sieve_collector::store::clickhouse::http::Secret;
+use sieve_collector::store::clickhouse::{ClickHouseStore, Settings};
 
 use serde_json::{Value, json};
 use sieve_core::event::CleanOptions;
@@ -274,20 +279,119 @@ fn two_collectors_store_each_event_once_and_report_counts_it() {
     let started = Instant::now();
     let ch = ClickHouse::start();
     let dir = tempfile::tempdir().expect("tempdir");
-    let keys = dir.path().join("keys").join("keys.json");
-    let conf_a = write_config(dir.path(), "a", &ch, None, &keys, false);
-    let conf_b = write_config(dir.path(), "b", &ch, None, &keys, true);
+    let migrated = two_collectors_on(&ch, dir.path());
+    assert!(
+        migrated.contains("server 18.") && migrated.contains("this server has no TTL"),
+        "{migrated}"
+    );
+    eprintln!("two collectors: {:?}", started.elapsed());
+}
+
+/// The same on current ClickHouse's engine, 26.9 (PyPI `chdb-core`, behind
+/// tests/clickhouse-current/serve.py): every statement the collector sends (DDL, the `TTL`
+/// that 18.16 lacks, inserts, the de-duplicating reads, the reports' aggregations, retention's
+/// `ALTER TABLE ... DELETE`) runs on a current release.
+#[test]
+fn two_collectors_on_current_clickhouse_with_ttl_retention() {
+    let started = Instant::now();
+    let ch = ClickHouse::start_current();
+    let version = ch.query("SELECT version()").expect("version");
+    let major: u32 = version
+        .split('.')
+        .next()
+        .and_then(|m| m.parse().ok())
+        .unwrap_or(0);
+    assert!(major >= 24, "not a current ClickHouse: {version}");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let migrated = two_collectors_on(&ch, dir.path());
+    assert!(
+        migrated.contains(&format!("server {}", version.trim()))
+            && migrated.contains("retention by TTL and housekeeping"),
+        "{migrated}"
+    );
+    // The schema's retention_days (395) is the table's TTL.
+    let create = ch
+        .query("SHOW CREATE TABLE sieve_test.events FORMAT TabSeparatedRaw")
+        .expect("show create");
+    assert!(create.contains("TTL time + toIntervalDay(395)"), "{create}");
+
+    let insert = |rows: &[(String, i64)]| {
+        let lines: Vec<String> = rows
+            .iter()
+            .map(|(id, time)| {
+                json!({"id": id, "site": "s", "schema": "f", "epoch": "e",
+                       "event": "page_view", "time": time, "data": "{}"})
+                .to_string()
+            })
+            .collect();
+        ch.query(&format!(
+            "INSERT INTO sieve_test.events FORMAT JSONEachRow {}",
+            lines.join("\n")
+        ))
+        .expect("insert rows");
+    };
+    let kept = stored_ids(&ch);
+    let day = 86_400;
+    let now = now().0;
+
+    // Past the TTL (395 days): ClickHouse itself drops the rows, at the latest when parts merge.
+    insert(&[("expired".into(), now - 400 * day)]);
+    ch.query("OPTIMIZE TABLE sieve_test.events FINAL")
+        .expect("optimize");
+    assert_eq!(
+        ch.number("SELECT count() FROM sieve_test.events WHERE id = 'expired'"),
+        0,
+        "the TTL deleted the expired row"
+    );
+
+    // Retention by housekeeping (`ALTER TABLE ... DELETE`, the path every version has): rows
+    // older than the cutoff go, newer ones stay.
+    let old: Vec<(String, i64)> = (0..3)
+        .map(|i| (format!("old{i}"), now - 30 * day + i))
+        .collect();
+    insert(&old);
+    let store = ClickHouseStore::connect(Settings {
+        url: reqwest::Url::parse(&ch.url()).expect("url"),
+        database: "sieve_test".into(),
+        user: "default".into(),
+        password: Secret::new(PASSWORD.into()),
+        cluster: None,
+    })
+    .expect("store");
+    let cutoff = now - 20 * day;
+    assert_eq!(store.delete_before(cutoff).expect("delete"), 3);
+    let left = format!("SELECT count() FROM sieve_test.events WHERE time < toDateTime({cutoff})");
+    let deadline = Instant::now() + HANG;
+    while ch.number(&left) != 0 {
+        assert!(Instant::now() < deadline, "old rows not deleted");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(stored_ids(&ch), kept, "retention kept the new events");
+    eprintln!(
+        "two collectors, current clickhouse: {:?}",
+        started.elapsed()
+    );
+}
+
+/// Two collectors on `ch`'s single-server layout, sharing one key file: migrate (twice),
+/// retried and raced batches stored once, and `report`, `export`, `audit`, `verify` and
+/// `import` reading it back right. Returns what `migrate` printed.
+fn two_collectors_on(ch: &ClickHouse, dir: &Path) -> String {
+    let keys = dir.join("keys").join("keys.json");
+    let conf_a = write_config(dir, "a", ch, None, &keys, false);
+    let conf_b = write_config(dir, "b", ch, None, &keys, true);
 
     // `migrate` on its own, twice: idempotent.
+    let mut migrated = String::new();
     for _ in 0..2 {
-        let out = run_tool(&conf_a, &["migrate"]);
-        assert!(out.contains("clickhouse store ready"), "{out}");
+        migrated = run_tool(&conf_a, &["migrate"]);
+        assert!(migrated.contains("clickhouse store ready"), "{migrated}");
     }
     let a = Server::start(&conf_a);
     let b = Server::start(&conf_b);
     let acked = send_retried_and_raced(&a, &b);
     assert_eq!(acked.len(), 50);
-    assert_eq!(stored_ids(&ch), acked);
+    assert_eq!(stored_ids(ch), acked);
     assert_eq!(
         ch.number("SELECT count(DISTINCT id) FROM sieve_test.events"),
         50
@@ -338,7 +442,7 @@ fn two_collectors_store_each_event_once_and_report_counts_it() {
         ch.number("SELECT count(DISTINCT id) FROM sieve_test.events"),
         50
     );
-    eprintln!("two collectors: {:?}", started.elapsed());
+    migrated
 }
 
 #[test]

@@ -2,7 +2,8 @@
 //! directory, started by PID and killed in `Drop`: clickhouse-server (Debian's package, config
 //! and users copied from /etc/clickhouse-server with paths and ports rewritten) and, for the
 //! cluster, a standalone ZooKeeper (Debian's package, run with `java` on its jar: not the system
-//! service).
+//! service). Or, for current ClickHouse, its SQL engine from PyPI's `chdb-core` behind
+//! tests/clickhouse-current/serve.py (see [`ClickHouse::start_current`]).
 //!
 //! A missing package is a failure naming scripts/setup, never a skip.
 
@@ -52,17 +53,44 @@ impl Ports {
     }
 }
 
-/// A private clickhouse-server.
+/// Which ClickHouse a [`ClickHouse`] runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Engine {
+    /// Debian's clickhouse-server (18.16): the real server, HTTP front and storage included.
+    Server,
+    /// Current ClickHouse's SQL engine (chDB, PyPI `chdb-core`, installed by scripts/setup)
+    /// behind tests/clickhouse-current/serve.py, the slice of the HTTP interface Sieve uses:
+    /// the statements run on a current release; durability and concurrency are the server's
+    /// tests.
+    Current,
+}
+
+/// A private ClickHouse.
 pub struct ClickHouse {
     dir: tempfile::TempDir,
     pub ports: Ports,
     child: Option<Child>,
+    engine: Engine,
 }
 
 impl ClickHouse {
     /// A single server, ready.
     pub fn start() -> ClickHouse {
         let mut ch = ClickHouse::spawn(Ports::free(), None);
+        ch.wait_ready();
+        ch
+    }
+
+    /// Current ClickHouse's engine behind its HTTP adapter ([`Engine::Current`]), ready.
+    pub fn start_current() -> ClickHouse {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut ch = ClickHouse {
+            dir,
+            ports: Ports::free(),
+            child: None,
+            engine: Engine::Current,
+        };
+        ch.launch();
         ch.wait_ready();
         ch
     }
@@ -126,6 +154,7 @@ impl ClickHouse {
             dir,
             ports,
             child: None,
+            engine: Engine::Server,
         };
         ch.launch();
         ch
@@ -133,16 +162,33 @@ impl ClickHouse {
 
     fn launch(&mut self) {
         let log = std::fs::File::create(self.dir.path().join("stdout.log")).expect("log");
-        let child = Command::new("clickhouse-server")
-            .arg(format!(
-                "--config-file={}",
-                self.dir.path().join("config.xml").display()
-            ))
+        let mut command = match self.engine {
+            Engine::Server => {
+                let mut c = Command::new("clickhouse-server");
+                c.arg(format!(
+                    "--config-file={}",
+                    self.dir.path().join("config.xml").display()
+                ));
+                c
+            }
+            Engine::Current => {
+                let mut c = Command::new("python3");
+                c.arg(concat!(
+                    env!("CARGO_MANIFEST_DIR"),
+                    "/../tests/clickhouse-current/serve.py"
+                ))
+                .arg(self.ports.http.to_string())
+                .arg(self.dir.path().join("data"))
+                .arg(PASSWORD);
+                c
+            }
+        };
+        let child = command
             .current_dir(self.dir.path())
             .stdout(log.try_clone().expect("log"))
             .stderr(log)
             .spawn()
-            .expect("start clickhouse-server");
+            .expect("start clickhouse");
         self.child = Some(child);
     }
 
@@ -166,7 +212,13 @@ impl ClickHouse {
             {
                 let out =
                     std::fs::read_to_string(self.dir.path().join("stdout.log")).unwrap_or_default();
-                panic!("clickhouse-server exited at start-up ({status}):\n{out}");
+                let hint = match self.engine {
+                    Engine::Server => "",
+                    Engine::Current => {
+                        " (is chdb-core installed? scripts/setup installs it with pip)"
+                    }
+                };
+                panic!("clickhouse exited at start-up ({status}){hint}:\n{out}");
             }
             assert!(
                 Instant::now() < deadline,
@@ -179,7 +231,7 @@ impl ClickHouse {
     /// SIGKILL: the server dies without flushing or saying goodbye.
     pub fn kill(&mut self) {
         if let Some(mut c) = self.child.take() {
-            c.kill().expect("SIGKILL clickhouse-server");
+            c.kill().expect("SIGKILL clickhouse");
             let _ = c.wait();
         }
     }
