@@ -13,7 +13,7 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::drop::{Drop, DropReason, Redaction, field_path};
@@ -350,14 +350,15 @@ impl<'s> Pipeline<'s> {
                 self.drop("user_id", DropReason::Undeclared);
                 return None;
             }
-            self.identifier("user_id", IdField::UserId, raw)
+            self.identifier(|| "user_id".to_owned(), IdField::UserId, raw)
         });
         let mut clean_groups = BTreeMap::new();
         for (kind, raw) in groups {
-            let field = field_path("groups", kind);
+            // Built only when needed: it scrubs the key.
+            let field = || field_path("groups", kind);
             if !schema.identity.groups.contains_key(kind) {
-                self.drop(field, DropReason::Undeclared);
-            } else if let Some(p) = self.identifier(&field, IdField::Group(kind), raw) {
+                self.drop(field(), DropReason::Undeclared);
+            } else if let Some(p) = self.identifier(field, IdField::Group(kind), raw) {
                 clean_groups.insert(kind.clone(), p);
             }
         }
@@ -374,20 +375,25 @@ impl<'s> Pipeline<'s> {
         })
     }
 
-    fn identifier(&mut self, field: &str, id_field: IdField<'_>, raw: &Value) -> Option<Pseudonym> {
+    fn identifier(
+        &mut self,
+        field: impl FnOnce() -> String,
+        id_field: IdField<'_>,
+        raw: &Value,
+    ) -> Option<Pseudonym> {
         if self.options.anonymous {
-            self.drop(field, DropReason::Anonymous);
+            self.drop(field(), DropReason::Anonymous);
             return None;
         }
         match clean_identifier(id_field, raw, self.ids) {
             Ok(p) => {
                 if matches!(self.ids, Identifiers::Hash(_)) {
-                    self.redactions.push(Redaction::new(field, "hashed"));
+                    self.redactions.push(Redaction::new(field(), "hashed"));
                 }
                 Some(p)
             }
             Err(reason) => {
-                self.drop(field, reason);
+                self.drop(field(), reason);
                 None
             }
         }
@@ -401,16 +407,17 @@ impl<'s> Pipeline<'s> {
     ) -> BTreeMap<String, CleanValue> {
         let mut out = BTreeMap::new();
         for (name, value) in raw {
-            let field = field_path(section, name);
+            // Built only when needed: it scrubs the key.
+            let field = || field_path(section, name);
             let Some((kind, id_field)) = declared(name) else {
-                self.drop(field, DropReason::Undeclared);
+                self.drop(field(), DropReason::Undeclared);
                 continue;
             };
             if value.is_null() {
                 continue;
             }
             if matches!(kind, crate::schema::PropKind::Identifier) && self.options.anonymous {
-                self.drop(field, DropReason::Anonymous);
+                self.drop(field(), DropReason::Anonymous);
                 continue;
             }
             match clean_value(
@@ -422,11 +429,11 @@ impl<'s> Pipeline<'s> {
             ) {
                 Ok((v, rule)) => {
                     if let Some(rule) = rule {
-                        self.redactions.push(Redaction::new(field, rule));
+                        self.redactions.push(Redaction::new(field(), rule));
                     }
                     out.insert(name.clone(), v);
                 }
-                Err(reason) => self.drop(field, reason),
+                Err(reason) => self.drop(field(), reason),
             }
         }
         out
@@ -670,7 +677,8 @@ fn received_context(
         return;
     };
     for (key, value) in obj {
-        let field = field_path("context", key);
+        // Built only when needed: it scrubs the key.
+        let field = || field_path("context", key);
         match key.as_str() {
             "url" | "referrer" | "language" => match value.as_str() {
                 Some(s) => {
@@ -682,17 +690,17 @@ fn received_context(
                     *slot = Some(s.to_owned());
                 }
                 None => reasons.push(Drop::new(
-                    field,
+                    field(),
                     DropReason::WrongType { expected: "string" },
                 )),
             },
-            "ua" => match serde_json::from_value::<ReducedUa>(value.clone()) {
+            "ua" => match ReducedUa::deserialize(value) {
                 _ if schema.context.user_agent == UaPrecision::None => {
-                    reasons.push(Drop::new(field, DropReason::NotCaptured))
+                    reasons.push(Drop::new(field(), DropReason::NotCaptured))
                 }
                 Ok(r) if r.is_canonical() => *ua = Some(r),
                 _ => reasons.push(Drop::new(
-                    field,
+                    field(),
                     DropReason::Invalid {
                         expected: "reduced user agent",
                     },
@@ -700,11 +708,11 @@ fn received_context(
             },
             "screen" => match value.as_str().and_then(ScreenClass::parse) {
                 _ if schema.context.screen == ScreenPrecision::None => {
-                    reasons.push(Drop::new(field, DropReason::NotCaptured))
+                    reasons.push(Drop::new(field(), DropReason::NotCaptured))
                 }
                 Some(c) => *screen = Some(c),
                 None => reasons.push(Drop::new(
-                    field,
+                    field(),
                     DropReason::Invalid {
                         expected: "screen class",
                     },
@@ -713,7 +721,7 @@ fn received_context(
             "location" => {
                 let Some(loc) = value.as_object() else {
                     reasons.push(Drop::new(
-                        field,
+                        field(),
                         DropReason::WrongType { expected: "object" },
                     ));
                     continue;
@@ -730,7 +738,7 @@ fn received_context(
                             r.lon = c.get("lon").and_then(Value::as_f64);
                         }
                         _ => reasons.push(Drop::new(
-                            field_path(&field, k),
+                            field_path(&field(), k),
                             DropReason::Invalid {
                                 expected: "clean location",
                             },
@@ -739,7 +747,7 @@ fn received_context(
                 }
                 raw.location = Some(r);
             }
-            _ => reasons.push(Drop::new(field, DropReason::UnknownField)),
+            _ => reasons.push(Drop::new(field(), DropReason::UnknownField)),
         }
     }
 }

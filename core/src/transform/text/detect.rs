@@ -53,9 +53,20 @@ fn starts_with_ci(s: &[u8], i: usize, prefix: &[u8]) -> bool {
     s.len() >= i + prefix.len() && s[i..i + prefix.len()].eq_ignore_ascii_case(prefix)
 }
 
+/// Can a match start right after `prev`? Not inside a word: every detector but the secret
+/// one needs a word start, and the secret one needs the start of a run of secret characters,
+/// which include every word character. The scanners check this before calling [`detect_at`],
+/// which is the cheap way past the inside of every word.
+pub(super) fn may_start_after(prev: Option<u8>) -> bool {
+    prev.is_none_or(|p| !is_word(p))
+}
+
 /// Tries every detector at `i`, most specific first. `prev` is the byte before `i` as
 /// already emitted (a label's `]` after a replacement), which keeps the scan a fixed point.
 pub(super) fn detect_at(s: &[u8], i: usize, prev: Option<u8>) -> Option<Hit> {
+    if !may_start_after(prev) {
+        return None;
+    }
     let hit = |end: Option<usize>, finding| {
         end.map(|end| Hit {
             end,
@@ -127,6 +138,9 @@ fn product(s: &[u8], j: usize) -> Option<usize> {
 /// comments and bare words (`Mobile`) that lead to another product token, separated by spaces.
 /// Replaced whole, because its device and version details fingerprint the visitor.
 fn user_agent(s: &[u8], i: usize) -> Option<usize> {
+    if !matches!(s[i], b'M' | b'O' | b'D') {
+        return None;
+    }
     let opener = UA_OPENERS.iter().find(|o| s[i..].starts_with(o))?;
     // The opener's version is numeric (`Mozilla/5.0`): `Mozilla/Firefox` is prose.
     if !s.get(i + opener.len()).is_some_and(u8::is_ascii_digit) {
@@ -216,7 +230,7 @@ fn is_b64url(b: u8) -> bool {
 /// A JWS or JWE in compact form: `eyJ` (base64url of `{"`) header, then 2 to 4 more
 /// dot-separated base64url parts; an unsigned JWT may end in an empty part.
 fn jwt(s: &[u8], i: usize) -> Option<usize> {
-    if !s[i..].starts_with(b"eyJ") {
+    if s[i] != b'e' || !s[i..].starts_with(b"eyJ") {
         return None;
     }
     let header_end = run(s, i, MAX_TOKEN, is_b64url);
@@ -239,7 +253,7 @@ fn jwt(s: &[u8], i: usize) -> Option<usize> {
 /// `Bearer <token>`: the credential of an `Authorization` header pasted into a text field.
 /// The word is kept so the reader knows what was there; the token becomes `[token]`.
 fn bearer(s: &[u8], i: usize) -> Option<Hit> {
-    if !starts_with_ci(s, i, b"bearer") {
+    if !matches!(s[i], b'b' | b'B') || !starts_with_ci(s, i, b"bearer") {
         return None;
     }
     let gap_end = run(s, i + 6, 4, |b| b == b' ' || b == b'\t');
@@ -320,9 +334,25 @@ const KEY_PREFIXES: &[(&str, Body, usize)] = &[
     ("sq0csp-", Body::Url, 20),
 ];
 
+/// The first bytes of [`KEY_PREFIXES`], as a bit set over ASCII: a word that starts with
+/// none of them (most words) costs one test instead of a comparison per prefix.
+const KEY_FIRST_BYTES: u128 = {
+    let mut set = 0u128;
+    let mut k = 0;
+    while k < KEY_PREFIXES.len() {
+        set |= 1 << KEY_PREFIXES[k].0.as_bytes()[0];
+        k += 1;
+    }
+    set
+};
+
 fn api_key(s: &[u8], i: usize) -> Option<usize> {
+    let first = s[i];
+    if first >= 128 || KEY_FIRST_BYTES & (1 << first) == 0 {
+        return None;
+    }
     KEY_PREFIXES.iter().find_map(|&(prefix, body, min)| {
-        if !s[i..].starts_with(prefix.as_bytes()) {
+        if prefix.as_bytes()[0] != first || !s[i..].starts_with(prefix.as_bytes()) {
             return None;
         }
         let from = i + prefix.len();

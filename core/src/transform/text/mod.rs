@@ -16,6 +16,8 @@
 mod detect;
 mod numbers;
 
+use std::borrow::Cow;
+
 use super::url::clean_page_url;
 
 /// What a replacement stood for; its label is what replaces the value in the text.
@@ -125,15 +127,18 @@ const MAX_PASSES: usize = 6;
 /// lets the collector verify a client. It is guaranteed by construction: the scrub and cap
 /// are repeated until the text no longer changes (in practice one pass plus one check).
 pub fn scrub_capped(input: &str, max_chars: usize) -> Scrubbed {
-    let mut text = bound_input(input).to_owned();
+    let mut text = Cow::Borrowed(bound_input(input));
     let mut findings = Vec::new();
     for _ in 0..MAX_PASSES {
         let mut next = scrub_once(&text, &mut findings);
         truncate_chars(&mut next, max_chars);
-        if next == text {
-            return Scrubbed { text, findings };
+        if next == *text {
+            return Scrubbed {
+                text: next,
+                findings,
+            };
         }
-        text = next;
+        text = Cow::Owned(next);
     }
     // No fixed point: return what certainly is one rather than anything unverified.
     findings.push(Finding::Secret);
@@ -169,6 +174,7 @@ pub fn first_finding(s: &str) -> Option<Finding> {
             return Some(Finding::Url);
         }
         if b[i].is_ascii()
+            && detect::may_start_after(prev)
             && let Some(hit) = detect::detect_at(b, i, prev)
         {
             return Some(hit.finding);
@@ -186,6 +192,10 @@ pub fn luhn_valid(s: &str) -> bool {
 
 /// Cut hostile input to [`MAX_SCRUB_INPUT`] chars, back to the last whitespace.
 fn bound_input(input: &str) -> &str {
+    // A char is at least one byte: a short input needs no counting.
+    if input.len() <= MAX_SCRUB_INPUT {
+        return input;
+    }
     match input.char_indices().nth(MAX_SCRUB_INPUT) {
         None => input,
         Some((cut, _)) => {
@@ -197,12 +207,19 @@ fn bound_input(input: &str) -> &str {
 }
 
 fn truncate_chars(s: &mut String, max_chars: usize) {
+    if s.len() <= max_chars {
+        return;
+    }
     if let Some((cut, _)) = s.char_indices().nth(max_chars) {
         s.truncate(cut);
     }
 }
 
 fn url_start(b: &[u8], i: usize) -> bool {
+    // Called at every byte: rule out all but `h` before comparing the prefixes.
+    if !matches!(b.get(i), Some(b'h' | b'H')) {
+        return false;
+    }
     let ci = |p: &[u8]| b.len() >= i + p.len() && b[i..i + p.len()].eq_ignore_ascii_case(p);
     ci(b"http://") || ci(b"https://")
 }
@@ -264,8 +281,10 @@ fn scrub_plain(text: &str, out: &mut String, findings: &mut Vec<Finding>) {
     let mut prev = out.as_bytes().last().copied();
     let mut i = 0;
     while i < b.len() {
-        // Detectors match ASCII only, so a non-ASCII byte never starts a match.
+        // Detectors match ASCII only, so a non-ASCII byte never starts a match; nor does
+        // the inside of a word.
         if b[i].is_ascii()
+            && detect::may_start_after(prev)
             && let Some(hit) = detect::detect_at(b, i, prev)
         {
             out.push_str(&text[copied..i + hit.keep]);

@@ -14,7 +14,37 @@ pub(super) struct Parsed {
 
 /// A UA string, capped at [`MAX_UA_BYTES`]. Matching is on bytes: every token that matters is
 /// ASCII, and a cut in the middle of a UTF-8 sequence then cannot panic.
-pub(super) struct Ua<'a>(&'a [u8]);
+pub(super) struct Ua<'a>(&'a [u8], Pairs);
+
+/// The pairs of adjacent bytes that occur in a string, case folded, as a 4096-bit set (two
+/// bytes' low six bits each). A pattern with a pair the string lacks cannot occur in it, and
+/// most of the hundred-odd patterns looked for are absent: they are ruled out with a few bit
+/// tests instead of a scan of the string each. A filter only: a pattern that passes is still
+/// searched for.
+struct Pairs([u64; 64]);
+
+impl Pairs {
+    fn of(s: &[u8]) -> Self {
+        let mut set = [0u64; 64];
+        for w in s.windows(2) {
+            let k = Self::index(w[0], w[1]);
+            set[k / 64] |= 1 << (k % 64);
+        }
+        Pairs(set)
+    }
+
+    fn index(a: u8, b: u8) -> usize {
+        usize::from(a.to_ascii_lowercase() & 63) << 6 | usize::from(b.to_ascii_lowercase() & 63)
+    }
+
+    /// False when `needle` (of two bytes or more) certainly does not occur, case folded.
+    fn may_contain(&self, needle: &[u8]) -> bool {
+        needle.windows(2).all(|w| {
+            let k = Self::index(w[0], w[1]);
+            self.0[k / 64] & (1 << (k % 64)) != 0
+        })
+    }
+}
 
 /// Tokens that mark an automated client. Matched case-insensitively anywhere in the string;
 /// "bot" itself is handled by [`Ua::has_bot_word`] because of phone names like "Cubot".
@@ -133,11 +163,12 @@ const OTHER_DEVICE_MARKERS: &[&[u8]] = &[
 impl<'a> Ua<'a> {
     pub(super) fn new(s: &'a str) -> Self {
         let b = s.as_bytes();
-        Ua(&b[..b.len().min(MAX_UA_BYTES)])
+        let b = &b[..b.len().min(MAX_UA_BYTES)];
+        Ua(b, Pairs::of(b))
     }
 
     fn has(&self, pat: &[u8]) -> bool {
-        find(self.0, pat).is_some()
+        self.1.may_contain(pat) && find(self.0, pat).is_some()
     }
 
     fn has_any(&self, pats: &[&[u8]]) -> bool {
@@ -148,6 +179,9 @@ impl<'a> Ua<'a> {
     /// that `Chrome/` does not match inside `HeadlessChrome/`. `None` if the token is absent;
     /// `Some(None)` if it is present with an unusable version.
     fn token_major(&self, token: &[u8]) -> Option<Option<u16>> {
+        if !self.1.may_contain(token) {
+            return None;
+        }
         let mut from = 0;
         while let Some(i) = find(&self.0[from..], token) {
             let start = from + i;
@@ -163,6 +197,9 @@ impl<'a> Ua<'a> {
     /// A word ending in "bot" (Googlebot, bingbot, AhrefsBot, "bot/1.0"), but not the phone
     /// brand Cubot.
     fn has_bot_word(&self) -> bool {
+        if !self.1.may_contain(b"bot") {
+            return false;
+        }
         let s = self.0;
         let mut from = 0;
         while let Some(i) = find_ci(&s[from..], b"bot") {
@@ -180,7 +217,9 @@ impl<'a> Ua<'a> {
 
     fn is_bot(&self) -> bool {
         self.has_bot_word()
-            || BOT_MARKERS.iter().any(|m| contains_ci(self.0, m))
+            || BOT_MARKERS
+                .iter()
+                .any(|m| self.1.may_contain(m) && contains_ci(self.0, m))
             || TOOL_PREFIXES.iter().any(|p| {
                 self.0
                     .get(..p.len())
@@ -424,19 +463,25 @@ pub(super) fn parse_major(s: &[u8]) -> Option<u16> {
 }
 
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    if needle.is_empty() {
+    let Some((&first, rest)) = needle.split_first() else {
         return Some(0);
-    }
-    haystack.windows(needle.len()).position(|w| w == needle)
+    };
+    // Compare the rest only where the first byte matches: most positions fail on it, and
+    // a call to `memcmp` per position was most of the cost of parsing a user agent.
+    let last_start = haystack.len().checked_sub(needle.len())?;
+    (0..=last_start).find(|&i| haystack[i] == first && haystack[i + 1..i + needle.len()] == *rest)
 }
 
 fn find_ci(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    if needle.is_empty() {
+    let Some((&first, rest)) = needle.split_first() else {
         return Some(0);
-    }
-    haystack
-        .windows(needle.len())
-        .position(|w| w.eq_ignore_ascii_case(needle))
+    };
+    let first = first.to_ascii_lowercase();
+    let last_start = haystack.len().checked_sub(needle.len())?;
+    (0..=last_start).find(|&i| {
+        haystack[i].to_ascii_lowercase() == first
+            && haystack[i + 1..i + needle.len()].eq_ignore_ascii_case(rest)
+    })
 }
 
 pub(super) fn contains_ci(haystack: &[u8], needle: &[u8]) -> bool {
