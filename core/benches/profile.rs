@@ -59,9 +59,14 @@ fn text_1k() -> String {
 
 fn main() {
     // `cargo bench` passes `--bench`; skip flags.
-    let args: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with("--")).collect();
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with("--"))
+        .collect();
     let op = args.first().map_or("clean", String::as_str);
-    let n: u32 = args.get(1).map_or(0, |s| s.parse().expect("a number of iterations"));
+    let n: u32 = args
+        .get(1)
+        .map_or(0, |s| s.parse().expect("a number of iterations"));
 
     let schema = Schema::from_json(SCHEMA).expect("bench/schema.json is a valid schema");
     let key = ClientKey::from_bytes([42; 32]);
@@ -82,10 +87,22 @@ fn main() {
     for _ in 0..n {
         match op {
             "clean" => {
-                black_box(clean_event(black_box(&raw), &schema, &key, id, CleanOptions::default()));
+                black_box(clean_event(
+                    black_box(&raw),
+                    &schema,
+                    &key,
+                    id,
+                    CleanOptions::default(),
+                ));
             }
             "clean-no-note" => {
-                black_box(clean_event(black_box(&no_note), &schema, &key, id, CleanOptions::default()));
+                black_box(clean_event(
+                    black_box(&no_note),
+                    &schema,
+                    &key,
+                    id,
+                    CleanOptions::default(),
+                ));
             }
             "verify" => {
                 let _ = black_box(verify_event(black_box(&clean_value), &schema));
@@ -94,7 +111,11 @@ fn main() {
                 black_box(scrub_capped(black_box(&text), 2000));
             }
             "pseudonym" => {
-                black_box(Pseudonym::of(&key, IdField::UserId, black_box("user_8812_4c1f9e2a")));
+                black_box(Pseudonym::of(
+                    &key,
+                    IdField::UserId,
+                    black_box("user_8812_4c1f9e2a"),
+                ));
             }
             other => panic!("unknown operation {other:?}"),
         }

@@ -164,8 +164,13 @@ impl CleanEvent {
     /// The form the collector stores: every pseudonym re-keyed under the epoch's secret
     /// pepper, so what the browser sent (hashed under a public key) is never stored.
     pub fn rekeyed(&self, pepper: &Pepper) -> CleanEvent {
-        let mut out = self.clone();
-        out.user = self.user.as_ref().map(|p| p.rekey(pepper, IdField::UserId));
+        self.clone().into_rekeyed(pepper)
+    }
+
+    /// [`CleanEvent::rekeyed`] without a copy, for a caller that no longer needs the event.
+    pub fn into_rekeyed(self, pepper: &Pepper) -> CleanEvent {
+        let mut out = self;
+        out.user = out.user.as_ref().map(|p| p.rekey(pepper, IdField::UserId));
         for (kind, p) in &mut out.groups {
             *p = p.rekey(pepper, IdField::Group(kind));
         }
@@ -190,11 +195,22 @@ impl CleanEvent {
         received_at: UnixTime,
         schema: &Schema,
     ) -> CleanEvent {
+        self.clone()
+            .into_corrected_time(sent_at, received_at, schema)
+    }
+
+    /// [`CleanEvent::with_corrected_time`] without a copy.
+    pub fn into_corrected_time(
+        self,
+        sent_at: UnixTime,
+        received_at: UnixTime,
+        schema: &Schema,
+    ) -> CleanEvent {
         CleanEvent {
             time: self
                 .time
                 .corrected(sent_at, received_at, schema.context.time),
-            ..self.clone()
+            ..self
         }
     }
 }
@@ -234,7 +250,7 @@ pub fn clean_event(
     id: EventId,
     options: CleanOptions,
 ) -> Outcome {
-    Pipeline::new(schema, Identifiers::Hash(key), options).run(raw, id)
+    Pipeline::new(schema, Identifiers::Hash(key), options).run(RawRef::from(raw), id)
 }
 
 /// Clean a raw event given as JSON text: what the SDK does for every call and what the
@@ -271,6 +287,42 @@ pub fn clean_json(
     outcome
 }
 
+/// A raw event by reference: what the pipeline reads. [`verify_event`] builds one over the
+/// received JSON without copying its maps.
+struct RawRef<'r> {
+    event: &'r str,
+    timestamp: Option<&'r str>,
+    props: &'r Map<String, Value>,
+    user_id: Option<&'r Value>,
+    groups: &'r Map<String, Value>,
+    traits: &'r Map<String, Value>,
+    context: &'r RawContext,
+}
+
+impl<'r> From<&'r RawEvent> for RawRef<'r> {
+    fn from(raw: &'r RawEvent) -> Self {
+        // No `..`: a new raw field must be passed on before this compiles.
+        let RawEvent {
+            event,
+            timestamp,
+            props,
+            user_id,
+            groups,
+            traits,
+            context,
+        } = raw;
+        RawRef {
+            event,
+            timestamp: timestamp.as_deref(),
+            props,
+            user_id: user_id.as_ref(),
+            groups,
+            traits,
+            context,
+        }
+    }
+}
+
 struct Pipeline<'s> {
     schema: &'s Schema,
     ids: Identifiers<'s>,
@@ -294,7 +346,7 @@ impl<'s> Pipeline<'s> {
         self.drops.push(Drop::new(field, reason));
     }
 
-    fn run(mut self, raw: &RawEvent, id: EventId) -> Outcome {
+    fn run(mut self, raw: RawRef<'_>, id: EventId) -> Outcome {
         let event = self.event(raw, id);
         Outcome {
             event,
@@ -303,9 +355,9 @@ impl<'s> Pipeline<'s> {
         }
     }
 
-    fn event(&mut self, raw: &RawEvent, id: EventId) -> Option<CleanEvent> {
+    fn event(&mut self, raw: RawRef<'_>, id: EventId) -> Option<CleanEvent> {
         // No `..`: a new raw field must be given a treatment before this compiles.
-        let RawEvent {
+        let RawRef {
             event,
             timestamp,
             props,
@@ -319,7 +371,7 @@ impl<'s> Pipeline<'s> {
             self.drop("event", DropReason::UndeclaredEvent);
             return None;
         };
-        let time = match timestamp.as_deref().map(UnixTime::parse_rfc3339) {
+        let time = match timestamp.map(UnixTime::parse_rfc3339) {
             Some(Some(t)) => t.truncate(schema.context.time),
             Some(None) => {
                 self.drop(
@@ -345,7 +397,7 @@ impl<'s> Pipeline<'s> {
                 .get(name)
                 .map(|d| (&d.kind, IdField::Trait(name)))
         });
-        let user = user_id.as_ref().and_then(|raw| {
+        let user = user_id.and_then(|raw| {
             if schema.identity.user_id.is_none() {
                 self.drop("user_id", DropReason::Undeclared);
                 return None;
@@ -365,7 +417,7 @@ impl<'s> Pipeline<'s> {
         let context = self.context(context);
         Some(CleanEvent {
             id,
-            event: event.clone(),
+            event: event.to_owned(),
             time,
             props,
             user,
@@ -592,32 +644,43 @@ pub fn verify_event(received: &Value, schema: &Schema) -> Result<CleanEvent, Rej
     }
     let reject = |reasons| Rejection { id, reasons };
 
-    let mut raw = RawEvent::default();
+    // The received maps are read in place, not copied.
+    let empty = Map::new();
+    let mut raw = RawRef {
+        event: "",
+        timestamp: None,
+        props: &empty,
+        user_id: None,
+        groups: &empty,
+        traits: &empty,
+        context: &RawContext::default(),
+    };
+    let mut context = RawContext::default();
     let mut ua = None;
     let mut screen = None;
     for (key, value) in obj {
         match key.as_str() {
             "id" => {}
             "event" => match value.as_str() {
-                Some(s) => raw.event = s.to_owned(),
+                Some(s) => raw.event = s,
                 None => reasons.push(Drop::new(
                     "event",
                     DropReason::WrongType { expected: "string" },
                 )),
             },
             "time" => match value.as_str() {
-                Some(s) => raw.timestamp = Some(s.to_owned()),
+                Some(s) => raw.timestamp = Some(s),
                 None => reasons.push(Drop::new(
                     "time",
                     DropReason::WrongType { expected: "string" },
                 )),
             },
-            "user" => raw.user_id = Some(value.clone()),
+            "user" => raw.user_id = Some(value),
             "props" | "groups" | "traits" => match value.as_object() {
                 Some(m) => match key.as_str() {
-                    "props" => raw.props = m.clone(),
-                    "groups" => raw.groups = m.clone(),
-                    _ => raw.traits = m.clone(),
+                    "props" => raw.props = m,
+                    "groups" => raw.groups = m,
+                    _ => raw.traits = m,
                 },
                 None => reasons.push(Drop::new(
                     key.clone(),
@@ -627,7 +690,7 @@ pub fn verify_event(received: &Value, schema: &Schema) -> Result<CleanEvent, Rej
             "context" => received_context(
                 value,
                 schema,
-                &mut raw.context,
+                &mut context,
                 &mut ua,
                 &mut screen,
                 &mut reasons,
@@ -638,8 +701,9 @@ pub fn verify_event(received: &Value, schema: &Schema) -> Result<CleanEvent, Rej
     let Some(id) = id else {
         return Err(reject(reasons));
     };
+    raw.context = &context;
     let outcome =
-        Pipeline::new(schema, Identifiers::Received, CleanOptions::default()).run(&raw, id);
+        Pipeline::new(schema, Identifiers::Received, CleanOptions::default()).run(raw, id);
     reasons.extend(outcome.drops);
     let Some(mut event) = outcome.event else {
         return Err(reject(reasons));

@@ -63,10 +63,34 @@ pub(super) fn may_start_after(prev: Option<u8>) -> bool {
 
 /// Tries every detector at `i`, most specific first. `prev` is the byte before `i` as
 /// already emitted (a label's `]` after a replacement), which keeps the scan a fixed point.
-pub(super) fn detect_at(s: &[u8], i: usize, prev: Option<u8>) -> Option<Hit> {
+///
+/// `hints` must be [`Hints::of`] the same `s`.
+pub(super) fn detect_at(s: &[u8], i: usize, prev: Option<u8>, hints: Hints) -> Option<Hit> {
     if !may_start_after(prev) {
         return None;
     }
+    detect_all(s, i, prev, hints)
+}
+
+/// What a whole text rules out, found once per text by a byte search rather than at every
+/// word start: without an `@` or a `%` (of `%40`) it holds no email, and the email detector,
+/// which otherwise reads the run of local-part characters of every word, is skipped.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Hints {
+    email: bool,
+}
+
+impl Hints {
+    pub(super) fn of(s: &[u8]) -> Self {
+        Hints {
+            email: s.contains(&b'@') || s.contains(&b'%'),
+        }
+    }
+}
+
+/// [`detect_at`] without its shortcut for the inside of words (which the tests check
+/// against this).
+fn detect_all(s: &[u8], i: usize, prev: Option<u8>, hints: Hints) -> Option<Hit> {
     let hit = |end: Option<usize>, finding| {
         end.map(|end| Hit {
             end,
@@ -80,7 +104,7 @@ pub(super) fn detect_at(s: &[u8], i: usize, prev: Option<u8>) -> Option<Hit> {
             return Some(h);
         }
         let found = hit(user_agent(s, i), Finding::UserAgent)
-            .or_else(|| hit(email(s, i), Finding::Email))
+            .or_else(|| hit(hints.email.then(|| email(s, i)).flatten(), Finding::Email))
             .or_else(|| hit(jwt(s, i), Finding::Jwt))
             .or_else(|| hit(api_key(s, i), Finding::ApiKey));
         if found.is_some() {
@@ -334,23 +358,41 @@ const KEY_PREFIXES: &[(&str, Body, usize)] = &[
     ("sq0csp-", Body::Url, 20),
 ];
 
-/// The first bytes of [`KEY_PREFIXES`], as a bit set over ASCII: a word that starts with
-/// none of them (most words) costs one test instead of a comparison per prefix.
-const KEY_FIRST_BYTES: u128 = {
-    let mut set = 0u128;
+/// The first two bytes of every [`KEY_PREFIXES`] entry, as a 4096-bit set (six low bits of
+/// each byte): a word that starts with none of them (nearly every word) costs one test
+/// instead of a comparison per prefix. Every prefix is at least three bytes long.
+const KEY_HEADS: [u64; 64] = {
+    let mut set = [0u64; 64];
     let mut k = 0;
     while k < KEY_PREFIXES.len() {
-        set |= 1 << KEY_PREFIXES[k].0.as_bytes()[0];
+        let p = KEY_PREFIXES[k].0.as_bytes();
+        let h = key_head(p[0], p[1]);
+        set[h / 64] |= 1 << (h % 64);
         k += 1;
     }
     set
 };
 
+const fn key_head(a: u8, b: u8) -> usize {
+    ((a & 63) as usize) << 6 | (b & 63) as usize
+}
+
+/// Could a key prefix start at `i`? False only when none can.
+fn may_start_key(s: &[u8], i: usize) -> bool {
+    match s.get(i..i + 2) {
+        Some(&[a, b]) => {
+            let h = key_head(a, b);
+            KEY_HEADS[h / 64] & (1 << (h % 64)) != 0
+        }
+        _ => false,
+    }
+}
+
 fn api_key(s: &[u8], i: usize) -> Option<usize> {
-    let first = s[i];
-    if first >= 128 || KEY_FIRST_BYTES & (1 << first) == 0 {
+    if !may_start_key(s, i) {
         return None;
     }
+    let first = s[i];
     KEY_PREFIXES.iter().find_map(|&(prefix, body, min)| {
         if prefix.as_bytes()[0] != first || !s[i..].starts_with(prefix.as_bytes()) {
             return None;
@@ -546,7 +588,86 @@ mod tests {
     #[test]
     fn matches_do_not_start_inside_words() {
         let s = b"x4111111111111111";
-        assert_eq!(detect_at(s, 1, Some(b'x')), None);
-        assert!(detect_at(s, 1, Some(b' ')).is_some());
+        let hints = Hints::of(s);
+        assert_eq!(detect_at(s, 1, Some(b'x'), hints), None);
+        assert!(detect_at(s, 1, Some(b' '), hints).is_some());
+    }
+
+    #[test]
+    fn every_key_prefix_passes_the_head_filter() {
+        for (prefix, _, _) in KEY_PREFIXES {
+            assert!(prefix.len() >= 3, "{prefix}");
+            assert!(may_start_key(prefix.as_bytes(), 0), "{prefix}");
+        }
+    }
+
+    /// Text in which every detector has something to find, in pieces that the generator
+    /// glues together with and without separators.
+    fn soup() -> impl Strategy<Value = String> {
+        let piece = prop_oneof![
+            proptest::sample::select(vec![
+                "a@b.io",
+                "x%40example.com",
+                "Bearer abc123def456ghi",
+                "sk-Ab12Cd34Ef56Gh78Ij90",
+                "AKIAIOSFODNN7EXAMPLE",
+                "ghp_16C7e42F292c6912E7710c838347Ae178B4a",
+                "eyJhbGciOiJI.eyJzdWIi.dozjgNryP4J3",
+                "Mozilla/5.0 (X11) Chrome/1",
+                "8.8.8.8",
+                "fe80::1ff:fe23:4567:890a",
+                "4111 1111 1111 1111",
+                "DE89370400440532013000",
+                "+44 20 7946 0958",
+                "555-123-4567",
+                "a8Fk29dLq0PzX7mN3bV1xQ",
+                "[email]",
+            ])
+            .prop_map(str::to_owned),
+            "[ -~]{0,12}",
+            "[a-zA-Z0-9_@%:.+/-]{0,24}",
+        ];
+        proptest::collection::vec(piece, 0..8).prop_map(|v| v.concat())
+    }
+
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(500))]
+
+        /// The shortcut in `detect_at` skips nothing the full chain would find.
+        #[test]
+        fn nothing_starts_inside_a_word(t in soup(), prev in "[a-zA-Z0-9_]") {
+            let s = t.as_bytes();
+            let hints = Hints::of(s);
+            let prev = prev.as_bytes()[0];
+            for i in 0..s.len() {
+                prop_assert_eq!(detect_all(s, i, Some(prev), hints), None, "at {} of {:?}", i, t);
+            }
+        }
+
+        /// The hints rule out only what cannot match: the same answers as with every
+        /// detector enabled.
+        #[test]
+        fn hints_skip_no_match(t in soup(), prev in proptest::option::of("[ -~]")) {
+            let s = t.as_bytes();
+            let prev = prev.map(|p| p.as_bytes()[0]);
+            let all = Hints { email: true };
+            for i in 0..s.len() {
+                prop_assert_eq!(email(s, i).is_some() && !Hints::of(s).email, false);
+                prop_assert_eq!(detect_all(s, i, prev, Hints::of(s)), detect_all(s, i, prev, all));
+            }
+        }
+
+        /// The head filter of the key detector rules out only what cannot match.
+        #[test]
+        fn key_filter_skips_no_key(t in soup()) {
+            let s = t.as_bytes();
+            for i in 0..s.len() {
+                if !may_start_key(s, i) {
+                    prop_assert!(KEY_PREFIXES.iter().all(|(p, _, _)| !s[i..].starts_with(p.as_bytes())));
+                }
+            }
+        }
     }
 }

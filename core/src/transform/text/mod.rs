@@ -158,7 +158,7 @@ pub fn classify_whole(s: &str) -> Option<Finding> {
     if b.is_empty() {
         return None;
     }
-    detect::detect_at(b, 0, None)
+    detect::detect_at(b, 0, None, detect::Hints::of(b))
         .filter(|h| h.end == b.len())
         .map(|h| h.finding)
 }
@@ -168,6 +168,7 @@ pub fn classify_whole(s: &str) -> Option<Finding> {
 /// anything found means the whole value goes.
 pub fn first_finding(s: &str) -> Option<Finding> {
     let b = s.as_bytes();
+    let hints = detect::Hints::of(b);
     let mut prev = None;
     for i in 0..b.len() {
         if url_start(b, i) {
@@ -175,7 +176,7 @@ pub fn first_finding(s: &str) -> Option<Finding> {
         }
         if b[i].is_ascii()
             && detect::may_start_after(prev)
-            && let Some(hit) = detect::detect_at(b, i, prev)
+            && let Some(hit) = detect::detect_at(b, i, prev, hints)
         {
             return Some(hit.finding);
         }
@@ -277,6 +278,7 @@ fn is_ip_host(host: &str) -> bool {
 /// pass will see, so both passes take the same decisions.
 fn scrub_plain(text: &str, out: &mut String, findings: &mut Vec<Finding>) {
     let b = text.as_bytes();
+    let hints = detect::Hints::of(b);
     let mut copied = 0;
     let mut prev = out.as_bytes().last().copied();
     let mut i = 0;
@@ -285,7 +287,7 @@ fn scrub_plain(text: &str, out: &mut String, findings: &mut Vec<Finding>) {
         // the inside of a word.
         if b[i].is_ascii()
             && detect::may_start_after(prev)
-            && let Some(hit) = detect::detect_at(b, i, prev)
+            && let Some(hit) = detect::detect_at(b, i, prev, hints)
         {
             out.push_str(&text[copied..i + hit.keep]);
             out.push_str(hit.finding.label());

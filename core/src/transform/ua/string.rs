@@ -487,3 +487,55 @@ fn find_ci(haystack: &[u8], needle: &[u8]) -> Option<usize> {
 pub(super) fn contains_ci(haystack: &[u8], needle: &[u8]) -> bool {
     find_ci(haystack, needle).is_some()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// The search as it was before the first-byte shortcut: every window compared.
+    fn find_every_window(h: &[u8], n: &[u8], ci: bool) -> Option<usize> {
+        if n.is_empty() {
+            return Some(0);
+        }
+        h.windows(n.len()).position(|w| {
+            if ci {
+                w.eq_ignore_ascii_case(n)
+            } else {
+                w == n
+            }
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(1000))]
+
+        /// The pair filter never rules out a pattern that occurs (in any case), and the
+        /// searches agree with comparing every window.
+        #[test]
+        fn pair_filter_and_search_skip_nothing(
+            h in "[a-zA-Z0-9 ;/().]{0,40}",
+            from in 0usize..40,
+            len in 0usize..8,
+            flip in any::<bool>(),
+            other in "[a-zA-Z0-9 ;/().]{0,6}",
+        ) {
+            let hb = h.as_bytes();
+            let from = from.min(hb.len());
+            let taken = &hb[from..(from + len).min(hb.len())];
+            let flipped: Vec<u8> = if flip {
+                taken.iter().map(|b| if b.is_ascii_lowercase() { b.to_ascii_uppercase() } else { b.to_ascii_lowercase() }).collect()
+            } else {
+                taken.to_vec()
+            };
+            let pairs = Pairs::of(hb);
+            for needle in [taken, flipped.as_slice(), other.as_bytes()] {
+                prop_assert_eq!(find(hb, needle), find_every_window(hb, needle, false));
+                prop_assert_eq!(find_ci(hb, needle), find_every_window(hb, needle, true));
+                if find_ci(hb, needle).is_some() {
+                    prop_assert!(pairs.may_contain(needle), "{:?} in {:?}", needle, h);
+                }
+            }
+        }
+    }
+}
