@@ -169,9 +169,10 @@ pub fn classify_whole(s: &str) -> Option<Finding> {
 pub fn first_finding(s: &str) -> Option<Finding> {
     let b = s.as_bytes();
     let hints = detect::Hints::of(b);
+    let urls = may_hold_url(s);
     let mut prev = None;
     for i in 0..b.len() {
-        if url_start(b, i) {
+        if urls && url_start(b, i) {
             return Some(Finding::Url);
         }
         if b[i].is_ascii()
@@ -216,6 +217,12 @@ fn truncate_chars(s: &mut String, max_chars: usize) {
     }
 }
 
+/// Every URL start is `http://` or `https://`, so text without `://` (most text) holds none;
+/// one fast search of the whole text saves testing every byte.
+fn may_hold_url(text: &str) -> bool {
+    text.contains("://")
+}
+
 fn url_start(b: &[u8], i: usize) -> bool {
     // Called at every byte: rule out all but `h` before comparing the prefixes.
     if !matches!(b.get(i), Some(b'h' | b'H')) {
@@ -230,6 +237,10 @@ fn url_start(b: &[u8], i: usize) -> bool {
 fn scrub_once(text: &str, findings: &mut Vec<Finding>) -> String {
     let b = text.as_bytes();
     let mut out = String::with_capacity(text.len());
+    if !may_hold_url(text) {
+        scrub_plain(text, &mut out, findings);
+        return out;
+    }
     let mut plain_start = 0;
     let mut i = 0;
     while i < b.len() {
@@ -299,6 +310,13 @@ fn scrub_plain(text: &str, out: &mut String, findings: &mut Vec<Finding>) {
         }
         prev = Some(b[i]);
         i += 1;
+        // Nothing starts inside a word: skip to its end.
+        if detect::is_word(b[i - 1]) {
+            while i < b.len() && detect::is_word(b[i]) {
+                i += 1;
+            }
+            prev = Some(b[i - 1]);
+        }
     }
     out.push_str(&text[copied..]);
 }
@@ -864,6 +882,15 @@ pub(crate) mod tests {
             prop_assert_eq!(&twice.text, &once.text);
             prop_assert!(twice.findings.is_empty());
             prop_assert!(once.text.chars().count() <= cap);
+        }
+
+        /// The `://` pre-check never hides a URL start.
+        #[test]
+        fn url_check_hides_no_url(t in realistic_text()) {
+            let b = t.as_bytes();
+            for i in 0..b.len() {
+                prop_assert!(!url_start(b, i) || may_hold_url(&t), "{:?}", t);
+            }
         }
 
         #[test]
