@@ -34,8 +34,39 @@ const MIN_SECRET: usize = 20;
 
 /// `[A-Za-z0-9_]`: what continues a word, so what must not touch either end of a match.
 pub(super) fn is_word(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b == b'_'
+    CLASSES[usize::from(b)] & WORD != 0
 }
+
+// Character classes the scans test at nearly every byte, as one table look-up each.
+const WORD: u8 = 1;
+const B64URL: u8 = 2;
+const SECRET: u8 = 4;
+const LOCAL: u8 = 8;
+
+const CLASSES: [u8; 256] = {
+    let mut table = [0u8; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        let alnum = c.is_ascii_alphanumeric();
+        let mut class = 0;
+        if alnum || c == b'_' {
+            class |= WORD;
+        }
+        if alnum || c == b'_' || c == b'-' {
+            class |= B64URL;
+        }
+        if alnum || matches!(c, b'_' | b'-' | b'+' | b'/') {
+            class |= SECRET;
+        }
+        if alnum || matches!(c, b'.' | b'_' | b'+' | b'-') {
+            class |= LOCAL;
+        }
+        table[b] = class;
+        b += 1;
+    }
+    table
+};
 
 pub(super) fn at_end(s: &[u8], j: usize) -> bool {
     j >= s.len() || !is_word(s[j])
@@ -202,7 +233,7 @@ fn user_agent(s: &[u8], i: usize) -> Option<usize> {
 // ---------------------------------------------------------------- email
 
 fn is_local_char(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'+' | b'-')
+    CLASSES[usize::from(b)] & LOCAL != 0
 }
 
 /// `local@domain.tld`, also with the `@` percent-encoded (`%40`), as it is in query strings.
@@ -248,7 +279,7 @@ fn domain(s: &[u8], from: usize) -> Option<usize> {
 // ---------------------------------------------------------------- tokens
 
 fn is_b64url(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b == b'_' || b == b'-'
+    CLASSES[usize::from(b)] & B64URL != 0
 }
 
 /// A JWS or JWE in compact form: `eyJ` (base64url of `{"`) header, then 2 to 4 more
@@ -415,7 +446,7 @@ fn api_key(s: &[u8], i: usize) -> Option<usize> {
 }
 
 fn is_secret_char(b: u8) -> bool {
-    is_b64url(b) || b == b'+' || b == b'/'
+    CLASSES[usize::from(b)] & SECRET != 0
 }
 
 /// A long run of base64/base64url/hex characters that looks random. The run is judged
@@ -591,6 +622,25 @@ mod tests {
         let hints = Hints::of(s);
         assert_eq!(detect_at(s, 1, Some(b'x'), hints), None);
         assert!(detect_at(s, 1, Some(b' '), hints).is_some());
+    }
+
+    #[test]
+    fn class_table_matches_the_definitions() {
+        for b in 0..=255u8 {
+            let alnum = b.is_ascii_alphanumeric();
+            assert_eq!(is_word(b), alnum || b == b'_', "{b}");
+            assert_eq!(is_b64url(b), alnum || b == b'_' || b == b'-', "{b}");
+            assert_eq!(
+                is_secret_char(b),
+                is_b64url(b) || b == b'+' || b == b'/',
+                "{b}"
+            );
+            assert_eq!(
+                is_local_char(b),
+                alnum || matches!(b, b'.' | b'_' | b'+' | b'-'),
+                "{b}"
+            );
+        }
     }
 
     #[test]
