@@ -32,6 +32,7 @@ use crate::transform::url::{clean_page_url, clean_referrer};
 use crate::transform::value::{
     CleanValue, Identifiers, MAX_URL_LENGTH, clean_identifier, clean_value,
 };
+#[cfg(not(target_arch = "wasm32"))]
 use same::Same;
 
 /// A 128-bit random event id, chosen by the SDK, that lets the collector drop duplicates when
@@ -715,6 +716,9 @@ pub fn verify_event(received: &Value, schema: &Schema) -> Result<CleanEvent, Rej
         return Err(reject(reasons));
     }
     // Every field parsed and passed its transform; now the transform must not have changed it.
+    // Not in the browser, where `verify_event` runs only on an imported queue: there the
+    // second instance of every `Serialize` impl would cost download bytes, not time saved.
+    #[cfg(not(target_arch = "wasm32"))]
     if serializes_to(&event, received) {
         return Ok(event);
     }
@@ -859,10 +863,12 @@ fn diff(path: &str, got: &Value, want: &Value, depth: usize, out: &mut Vec<Drop>
 /// (tuples, byte strings, 128-bit integers, non-string map keys), and the caller then falls
 /// back to building the `Value`. Each method mirrors what `serde_json`'s own value serializer
 /// builds for that call.
+#[cfg(not(target_arch = "wasm32"))]
 fn serializes_to<T: Serialize + ?Sized>(value: &T, want: &Value) -> bool {
     value.serialize(Same(want)).is_ok()
 }
 
+#[cfg(not(target_arch = "wasm32"))]
 mod same {
     use serde::ser::{self, Impossible, Serialize};
     use serde_json::{Map, Value};
@@ -1245,7 +1251,7 @@ mod same {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
     use proptest::prelude::*;

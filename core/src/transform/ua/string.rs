@@ -14,7 +14,11 @@ pub(super) struct Parsed {
 
 /// A UA string, capped at [`MAX_UA_BYTES`]. Matching is on bytes: every token that matters is
 /// ASCII, and a cut in the middle of a UTF-8 sequence then cannot panic.
-pub(super) struct Ua<'a>(&'a [u8], Pairs);
+pub(super) struct Ua<'a> {
+    bytes: &'a [u8],
+    /// Which byte pairs `bytes` holds: rules out most patterns before a search.
+    pairs: Pairs,
+}
 
 /// The pairs of adjacent bytes that occur in a string, case folded, as a 4096-bit set (two
 /// bytes' low six bits each). A pattern with a pair the string lacks cannot occur in it, and
@@ -164,11 +168,14 @@ impl<'a> Ua<'a> {
     pub(super) fn new(s: &'a str) -> Self {
         let b = s.as_bytes();
         let b = &b[..b.len().min(MAX_UA_BYTES)];
-        Ua(b, Pairs::of(b))
+        Ua {
+            bytes: b,
+            pairs: Pairs::of(b),
+        }
     }
 
     fn has(&self, pat: &[u8]) -> bool {
-        self.1.may_contain(pat) && find(self.0, pat).is_some()
+        self.pairs.may_contain(pat) && find(self.bytes, pat).is_some()
     }
 
     fn has_any(&self, pats: &[&[u8]]) -> bool {
@@ -179,15 +186,15 @@ impl<'a> Ua<'a> {
     /// that `Chrome/` does not match inside `HeadlessChrome/`. `None` if the token is absent;
     /// `Some(None)` if it is present with an unusable version.
     fn token_major(&self, token: &[u8]) -> Option<Option<u16>> {
-        if !self.1.may_contain(token) {
+        if !self.pairs.may_contain(token) {
             return None;
         }
         let mut from = 0;
-        while let Some(i) = find(&self.0[from..], token) {
+        while let Some(i) = find(&self.bytes[from..], token) {
             let start = from + i;
-            let at_word_start = start == 0 || !self.0[start - 1].is_ascii_alphanumeric();
+            let at_word_start = start == 0 || !self.bytes[start - 1].is_ascii_alphanumeric();
             if at_word_start {
-                return Some(parse_major(&self.0[start + token.len()..]));
+                return Some(parse_major(&self.bytes[start + token.len()..]));
             }
             from = start + 1;
         }
@@ -197,10 +204,10 @@ impl<'a> Ua<'a> {
     /// A word ending in "bot" (Googlebot, bingbot, AhrefsBot, "bot/1.0"), but not the phone
     /// brand Cubot.
     fn has_bot_word(&self) -> bool {
-        if !self.1.may_contain(b"bot") {
+        if !self.pairs.may_contain(b"bot") {
             return false;
         }
-        let s = self.0;
+        let s = self.bytes;
         let mut from = 0;
         while let Some(i) = find_ci(&s[from..], b"bot") {
             let start = from + i;
@@ -219,9 +226,9 @@ impl<'a> Ua<'a> {
         self.has_bot_word()
             || BOT_MARKERS
                 .iter()
-                .any(|m| self.1.may_contain(m) && contains_ci(self.0, m))
+                .any(|m| self.pairs.may_contain(m) && contains_ci(self.bytes, m))
             || TOOL_PREFIXES.iter().any(|p| {
-                self.0
+                self.bytes
                     .get(..p.len())
                     .is_some_and(|head| head.eq_ignore_ascii_case(p))
             })
@@ -229,7 +236,7 @@ impl<'a> Ua<'a> {
 
     /// True if every product token outside comments is one a plain browser string carries.
     fn only_plain_tokens(&self) -> bool {
-        product_names(self.0).all(|name| PLAIN_TOKENS.contains(&name))
+        product_names(self.bytes).all(|name| PLAIN_TOKENS.contains(&name))
     }
 
     pub(super) fn parse(&self) -> Parsed {
@@ -258,7 +265,7 @@ impl<'a> Ua<'a> {
             );
         }
         // A crawler that borrows a browser's string is not a visit by that browser.
-        if bot || self.0.is_empty() {
+        if bot || self.bytes.is_empty() {
             return (Browser::Other, None);
         }
         // Specific Chromium- and WebKit-based browsers first: they also carry Chrome/ and
@@ -318,7 +325,7 @@ impl<'a> Ua<'a> {
         }
         // Nor a comment after the last token ("(StatusCake)", "[FBAN/FBIOS;...]"), which no
         // plain Chrome, Firefox or Safari string has (IE's strings end in one).
-        if matches!(self.0.trim_ascii_end().last(), Some(b')' | b']')) {
+        if matches!(self.bytes.trim_ascii_end().last(), Some(b')' | b']')) {
             return (Browser::Other, None);
         }
         const GENERIC: &[(&[u8], Browser)] = &[
