@@ -136,7 +136,7 @@ pub fn check_depth(body: &[u8], max: usize) -> Result<(), AppError> {
 
 /// Parse and check a batch envelope.
 pub fn parse_batch(body: &[u8], limits: &Limits) -> Result<ReceivedBatch, AppError> {
-    let value: Value = serde_json::from_slice(body)
+    let mut value: Value = serde_json::from_slice(body)
         // serde_json's syntax errors carry a position, never input text.
         .map_err(|e| {
             AppError::BadBatch(format!(
@@ -145,7 +145,14 @@ pub fn parse_batch(body: &[u8], limits: &Limits) -> Result<ReceivedBatch, AppErr
                 e.column()
             ))
         })?;
-    let batch = ReceivedBatch::parse(&value).map_err(|e| AppError::BadBatch(e.to_string()))?;
+    // `ReceivedBatch::parse` reads a borrowed envelope and copies its events out; move them out
+    // first instead (a deep copy of every event otherwise) and let it check an empty array.
+    let events = match value.get_mut("events") {
+        Some(Value::Array(events)) => std::mem::take(events),
+        _ => Vec::new(),
+    };
+    let mut batch = ReceivedBatch::parse(&value).map_err(|e| AppError::BadBatch(e.to_string()))?;
+    batch.events = events;
     if batch.events.len() > limits.max_events_per_batch {
         return Err(AppError::TooLarge(format!(
             "more than {} events in one batch",
@@ -248,8 +255,8 @@ pub fn prepare(
                     continue;
                 }
                 let stored_event = clean
-                    .with_corrected_time(batch.sent_at, ctx.received_at, ctx.schema)
-                    .rekeyed(ctx.batch_pepper);
+                    .into_corrected_time(batch.sent_at, ctx.received_at, ctx.schema)
+                    .into_rekeyed(ctx.batch_pepper);
                 stored.push(StoredEvent {
                     id: id.clone(),
                     site: ctx.schema.site.clone(),

@@ -13,7 +13,7 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::drop::{Drop, DropReason, Redaction, field_path};
@@ -32,6 +32,8 @@ use crate::transform::url::{clean_page_url, clean_referrer};
 use crate::transform::value::{
     CleanValue, Identifiers, MAX_URL_LENGTH, clean_identifier, clean_value,
 };
+#[cfg(not(target_arch = "wasm32"))]
+use same::Same;
 
 /// A 128-bit random event id, chosen by the SDK, that lets the collector drop duplicates when
 /// a batch is retried. Serializes as 32 lowercase hex digits.
@@ -164,8 +166,13 @@ impl CleanEvent {
     /// The form the collector stores: every pseudonym re-keyed under the epoch's secret
     /// pepper, so what the browser sent (hashed under a public key) is never stored.
     pub fn rekeyed(&self, pepper: &Pepper) -> CleanEvent {
-        let mut out = self.clone();
-        out.user = self.user.as_ref().map(|p| p.rekey(pepper, IdField::UserId));
+        self.clone().into_rekeyed(pepper)
+    }
+
+    /// [`CleanEvent::rekeyed`] without a copy, for a caller that no longer needs the event.
+    pub fn into_rekeyed(self, pepper: &Pepper) -> CleanEvent {
+        let mut out = self;
+        out.user = out.user.as_ref().map(|p| p.rekey(pepper, IdField::UserId));
         for (kind, p) in &mut out.groups {
             *p = p.rekey(pepper, IdField::Group(kind));
         }
@@ -190,11 +197,22 @@ impl CleanEvent {
         received_at: UnixTime,
         schema: &Schema,
     ) -> CleanEvent {
+        self.clone()
+            .into_corrected_time(sent_at, received_at, schema)
+    }
+
+    /// [`CleanEvent::with_corrected_time`] without a copy.
+    pub fn into_corrected_time(
+        self,
+        sent_at: UnixTime,
+        received_at: UnixTime,
+        schema: &Schema,
+    ) -> CleanEvent {
         CleanEvent {
             time: self
                 .time
                 .corrected(sent_at, received_at, schema.context.time),
-            ..self.clone()
+            ..self
         }
     }
 }
@@ -234,7 +252,7 @@ pub fn clean_event(
     id: EventId,
     options: CleanOptions,
 ) -> Outcome {
-    Pipeline::new(schema, Identifiers::Hash(key), options).run(raw, id)
+    Pipeline::new(schema, Identifiers::Hash(key), options).run(RawRef::from(raw), id)
 }
 
 /// Clean a raw event given as JSON text: what the SDK does for every call and what the
@@ -271,6 +289,42 @@ pub fn clean_json(
     outcome
 }
 
+/// A raw event by reference: what the pipeline reads. [`verify_event`] builds one over the
+/// received JSON without copying its maps.
+struct RawRef<'r> {
+    event: &'r str,
+    timestamp: Option<&'r str>,
+    props: &'r Map<String, Value>,
+    user_id: Option<&'r Value>,
+    groups: &'r Map<String, Value>,
+    traits: &'r Map<String, Value>,
+    context: &'r RawContext,
+}
+
+impl<'r> From<&'r RawEvent> for RawRef<'r> {
+    fn from(raw: &'r RawEvent) -> Self {
+        // No `..`: a new raw field must be passed on before this compiles.
+        let RawEvent {
+            event,
+            timestamp,
+            props,
+            user_id,
+            groups,
+            traits,
+            context,
+        } = raw;
+        RawRef {
+            event,
+            timestamp: timestamp.as_deref(),
+            props,
+            user_id: user_id.as_ref(),
+            groups,
+            traits,
+            context,
+        }
+    }
+}
+
 struct Pipeline<'s> {
     schema: &'s Schema,
     ids: Identifiers<'s>,
@@ -294,7 +348,7 @@ impl<'s> Pipeline<'s> {
         self.drops.push(Drop::new(field, reason));
     }
 
-    fn run(mut self, raw: &RawEvent, id: EventId) -> Outcome {
+    fn run(mut self, raw: RawRef<'_>, id: EventId) -> Outcome {
         let event = self.event(raw, id);
         Outcome {
             event,
@@ -303,9 +357,9 @@ impl<'s> Pipeline<'s> {
         }
     }
 
-    fn event(&mut self, raw: &RawEvent, id: EventId) -> Option<CleanEvent> {
+    fn event(&mut self, raw: RawRef<'_>, id: EventId) -> Option<CleanEvent> {
         // No `..`: a new raw field must be given a treatment before this compiles.
-        let RawEvent {
+        let RawRef {
             event,
             timestamp,
             props,
@@ -319,7 +373,7 @@ impl<'s> Pipeline<'s> {
             self.drop("event", DropReason::UndeclaredEvent);
             return None;
         };
-        let time = match timestamp.as_deref().map(UnixTime::parse_rfc3339) {
+        let time = match timestamp.map(UnixTime::parse_rfc3339) {
             Some(Some(t)) => t.truncate(schema.context.time),
             Some(None) => {
                 self.drop(
@@ -345,26 +399,27 @@ impl<'s> Pipeline<'s> {
                 .get(name)
                 .map(|d| (&d.kind, IdField::Trait(name)))
         });
-        let user = user_id.as_ref().and_then(|raw| {
+        let user = user_id.and_then(|raw| {
             if schema.identity.user_id.is_none() {
                 self.drop("user_id", DropReason::Undeclared);
                 return None;
             }
-            self.identifier("user_id", IdField::UserId, raw)
+            self.identifier(|| "user_id".to_owned(), IdField::UserId, raw)
         });
         let mut clean_groups = BTreeMap::new();
         for (kind, raw) in groups {
-            let field = field_path("groups", kind);
+            // Built only when needed: it scrubs the key.
+            let field = || field_path("groups", kind);
             if !schema.identity.groups.contains_key(kind) {
-                self.drop(field, DropReason::Undeclared);
-            } else if let Some(p) = self.identifier(&field, IdField::Group(kind), raw) {
+                self.drop(field(), DropReason::Undeclared);
+            } else if let Some(p) = self.identifier(field, IdField::Group(kind), raw) {
                 clean_groups.insert(kind.clone(), p);
             }
         }
         let context = self.context(context);
         Some(CleanEvent {
             id,
-            event: event.clone(),
+            event: event.to_owned(),
             time,
             props,
             user,
@@ -374,20 +429,25 @@ impl<'s> Pipeline<'s> {
         })
     }
 
-    fn identifier(&mut self, field: &str, id_field: IdField<'_>, raw: &Value) -> Option<Pseudonym> {
+    fn identifier(
+        &mut self,
+        field: impl FnOnce() -> String,
+        id_field: IdField<'_>,
+        raw: &Value,
+    ) -> Option<Pseudonym> {
         if self.options.anonymous {
-            self.drop(field, DropReason::Anonymous);
+            self.drop(field(), DropReason::Anonymous);
             return None;
         }
         match clean_identifier(id_field, raw, self.ids) {
             Ok(p) => {
                 if matches!(self.ids, Identifiers::Hash(_)) {
-                    self.redactions.push(Redaction::new(field, "hashed"));
+                    self.redactions.push(Redaction::new(field(), "hashed"));
                 }
                 Some(p)
             }
             Err(reason) => {
-                self.drop(field, reason);
+                self.drop(field(), reason);
                 None
             }
         }
@@ -401,16 +461,17 @@ impl<'s> Pipeline<'s> {
     ) -> BTreeMap<String, CleanValue> {
         let mut out = BTreeMap::new();
         for (name, value) in raw {
-            let field = field_path(section, name);
+            // Built only when needed: it scrubs the key.
+            let field = || field_path(section, name);
             let Some((kind, id_field)) = declared(name) else {
-                self.drop(field, DropReason::Undeclared);
+                self.drop(field(), DropReason::Undeclared);
                 continue;
             };
             if value.is_null() {
                 continue;
             }
             if matches!(kind, crate::schema::PropKind::Identifier) && self.options.anonymous {
-                self.drop(field, DropReason::Anonymous);
+                self.drop(field(), DropReason::Anonymous);
                 continue;
             }
             match clean_value(
@@ -422,11 +483,11 @@ impl<'s> Pipeline<'s> {
             ) {
                 Ok((v, rule)) => {
                     if let Some(rule) = rule {
-                        self.redactions.push(Redaction::new(field, rule));
+                        self.redactions.push(Redaction::new(field(), rule));
                     }
                     out.insert(name.clone(), v);
                 }
-                Err(reason) => self.drop(field, reason),
+                Err(reason) => self.drop(field(), reason),
             }
         }
         out
@@ -585,32 +646,43 @@ pub fn verify_event(received: &Value, schema: &Schema) -> Result<CleanEvent, Rej
     }
     let reject = |reasons| Rejection { id, reasons };
 
-    let mut raw = RawEvent::default();
+    // The received maps are read in place, not copied.
+    let empty = Map::new();
+    let mut raw = RawRef {
+        event: "",
+        timestamp: None,
+        props: &empty,
+        user_id: None,
+        groups: &empty,
+        traits: &empty,
+        context: &RawContext::default(),
+    };
+    let mut context = RawContext::default();
     let mut ua = None;
     let mut screen = None;
     for (key, value) in obj {
         match key.as_str() {
             "id" => {}
             "event" => match value.as_str() {
-                Some(s) => raw.event = s.to_owned(),
+                Some(s) => raw.event = s,
                 None => reasons.push(Drop::new(
                     "event",
                     DropReason::WrongType { expected: "string" },
                 )),
             },
             "time" => match value.as_str() {
-                Some(s) => raw.timestamp = Some(s.to_owned()),
+                Some(s) => raw.timestamp = Some(s),
                 None => reasons.push(Drop::new(
                     "time",
                     DropReason::WrongType { expected: "string" },
                 )),
             },
-            "user" => raw.user_id = Some(value.clone()),
+            "user" => raw.user_id = Some(value),
             "props" | "groups" | "traits" => match value.as_object() {
                 Some(m) => match key.as_str() {
-                    "props" => raw.props = m.clone(),
-                    "groups" => raw.groups = m.clone(),
-                    _ => raw.traits = m.clone(),
+                    "props" => raw.props = m,
+                    "groups" => raw.groups = m,
+                    _ => raw.traits = m,
                 },
                 None => reasons.push(Drop::new(
                     key.clone(),
@@ -620,7 +692,7 @@ pub fn verify_event(received: &Value, schema: &Schema) -> Result<CleanEvent, Rej
             "context" => received_context(
                 value,
                 schema,
-                &mut raw.context,
+                &mut context,
                 &mut ua,
                 &mut screen,
                 &mut reasons,
@@ -631,8 +703,9 @@ pub fn verify_event(received: &Value, schema: &Schema) -> Result<CleanEvent, Rej
     let Some(id) = id else {
         return Err(reject(reasons));
     };
+    raw.context = &context;
     let outcome =
-        Pipeline::new(schema, Identifiers::Received, CleanOptions::default()).run(&raw, id);
+        Pipeline::new(schema, Identifiers::Received, CleanOptions::default()).run(raw, id);
     reasons.extend(outcome.drops);
     let Some(mut event) = outcome.event else {
         return Err(reject(reasons));
@@ -643,6 +716,12 @@ pub fn verify_event(received: &Value, schema: &Schema) -> Result<CleanEvent, Rej
         return Err(reject(reasons));
     }
     // Every field parsed and passed its transform; now the transform must not have changed it.
+    // Not in the browser, where `verify_event` runs only on an imported queue: there the
+    // second instance of every `Serialize` impl would cost download bytes, not time saved.
+    #[cfg(not(target_arch = "wasm32"))]
+    if serializes_to(&event, received) {
+        return Ok(event);
+    }
     let again = serde_json::to_value(&event).expect("a clean event always serializes");
     diff("", received, &again, 2, &mut reasons);
     if reasons.is_empty() {
@@ -670,7 +749,8 @@ fn received_context(
         return;
     };
     for (key, value) in obj {
-        let field = field_path("context", key);
+        // Built only when needed: it scrubs the key.
+        let field = || field_path("context", key);
         match key.as_str() {
             "url" | "referrer" | "language" => match value.as_str() {
                 Some(s) => {
@@ -682,17 +762,17 @@ fn received_context(
                     *slot = Some(s.to_owned());
                 }
                 None => reasons.push(Drop::new(
-                    field,
+                    field(),
                     DropReason::WrongType { expected: "string" },
                 )),
             },
-            "ua" => match serde_json::from_value::<ReducedUa>(value.clone()) {
+            "ua" => match ReducedUa::deserialize(value) {
                 _ if schema.context.user_agent == UaPrecision::None => {
-                    reasons.push(Drop::new(field, DropReason::NotCaptured))
+                    reasons.push(Drop::new(field(), DropReason::NotCaptured))
                 }
                 Ok(r) if r.is_canonical() => *ua = Some(r),
                 _ => reasons.push(Drop::new(
-                    field,
+                    field(),
                     DropReason::Invalid {
                         expected: "reduced user agent",
                     },
@@ -700,11 +780,11 @@ fn received_context(
             },
             "screen" => match value.as_str().and_then(ScreenClass::parse) {
                 _ if schema.context.screen == ScreenPrecision::None => {
-                    reasons.push(Drop::new(field, DropReason::NotCaptured))
+                    reasons.push(Drop::new(field(), DropReason::NotCaptured))
                 }
                 Some(c) => *screen = Some(c),
                 None => reasons.push(Drop::new(
-                    field,
+                    field(),
                     DropReason::Invalid {
                         expected: "screen class",
                     },
@@ -713,7 +793,7 @@ fn received_context(
             "location" => {
                 let Some(loc) = value.as_object() else {
                     reasons.push(Drop::new(
-                        field,
+                        field(),
                         DropReason::WrongType { expected: "object" },
                     ));
                     continue;
@@ -730,7 +810,7 @@ fn received_context(
                             r.lon = c.get("lon").and_then(Value::as_f64);
                         }
                         _ => reasons.push(Drop::new(
-                            field_path(&field, k),
+                            field_path(&field(), k),
                             DropReason::Invalid {
                                 expected: "clean location",
                             },
@@ -739,7 +819,7 @@ fn received_context(
                 }
                 raw.location = Some(r);
             }
-            _ => reasons.push(Drop::new(field, DropReason::UnknownField)),
+            _ => reasons.push(Drop::new(field(), DropReason::UnknownField)),
         }
     }
 }
@@ -772,5 +852,507 @@ fn diff(path: &str, got: &Value, want: &Value, depth: usize, out: &mut Vec<Drop>
             depth - 1,
             out,
         );
+    }
+}
+
+/// Does `value` serialize to exactly `want`, as `serde_json::to_value(value)? == *want` would
+/// say, without building that `Value`? `verify_event` asks this of every accepted event, so
+/// the copy it saves (every string and map of the event, then freed) is per event.
+///
+/// Only a `true` answer must be exact: `false` means "different, or a shape not handled here"
+/// (tuples, byte strings, 128-bit integers, non-string map keys), and the caller then falls
+/// back to building the `Value`. Each method mirrors what `serde_json`'s own value serializer
+/// builds for that call.
+#[cfg(not(target_arch = "wasm32"))]
+fn serializes_to<T: Serialize + ?Sized>(value: &T, want: &Value) -> bool {
+    value.serialize(Same(want)).is_ok()
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+mod same {
+    use serde::ser::{self, Impossible, Serialize};
+    use serde_json::{Map, Value};
+
+    /// A serializer that builds nothing: it checks each call against the value expected.
+    pub(super) struct Same<'a>(pub(super) &'a Value);
+
+    /// Different from what was expected, or not handled: no detail is needed.
+    #[derive(Debug)]
+    pub(super) struct Differs;
+
+    impl std::fmt::Display for Differs {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("differs")
+        }
+    }
+
+    impl std::error::Error for Differs {}
+
+    impl ser::Error for Differs {
+        fn custom<M: std::fmt::Display>(_: M) -> Self {
+            Differs
+        }
+    }
+
+    type Checked = Result<(), Differs>;
+
+    fn check(equal: bool) -> Checked {
+        if equal { Ok(()) } else { Err(Differs) }
+    }
+
+    /// serde_json's marker for its `RawValue` struct, which its serializer treats specially.
+    const RAW_VALUE_TOKEN: &str = "$serde_json::private::RawValue";
+
+    // `Value == 37_i64` and `Value == 37.0_f64` are serde_json's loose comparisons (an
+    // integer 37 equals 37.0 there); comparing with the `Value` the serializer would build
+    // is exact, and for numbers it allocates nothing.
+    #[allow(clippy::cmp_owned)]
+    impl<'a> ser::Serializer for Same<'a> {
+        type Ok = ();
+        type Error = Differs;
+        type SerializeSeq = SameSeq<'a>;
+        type SerializeTuple = Impossible<(), Differs>;
+        type SerializeTupleStruct = Impossible<(), Differs>;
+        type SerializeTupleVariant = Impossible<(), Differs>;
+        type SerializeMap = SameMap<'a>;
+        type SerializeStruct = SameMap<'a>;
+        type SerializeStructVariant = Impossible<(), Differs>;
+
+        fn serialize_bool(self, v: bool) -> Checked {
+            check(self.0.as_bool() == Some(v))
+        }
+        fn serialize_i8(self, v: i8) -> Checked {
+            check(*self.0 == Value::from(v))
+        }
+        fn serialize_i16(self, v: i16) -> Checked {
+            check(*self.0 == Value::from(v))
+        }
+        fn serialize_i32(self, v: i32) -> Checked {
+            check(*self.0 == Value::from(v))
+        }
+        fn serialize_i64(self, v: i64) -> Checked {
+            check(*self.0 == Value::from(v))
+        }
+        fn serialize_u8(self, v: u8) -> Checked {
+            check(*self.0 == Value::from(v))
+        }
+        fn serialize_u16(self, v: u16) -> Checked {
+            check(*self.0 == Value::from(v))
+        }
+        fn serialize_u32(self, v: u32) -> Checked {
+            check(*self.0 == Value::from(v))
+        }
+        fn serialize_u64(self, v: u64) -> Checked {
+            check(*self.0 == Value::from(v))
+        }
+        fn serialize_f32(self, v: f32) -> Checked {
+            check(*self.0 == Value::from(v))
+        }
+        fn serialize_f64(self, v: f64) -> Checked {
+            check(*self.0 == Value::from(v))
+        }
+        fn serialize_char(self, v: char) -> Checked {
+            let mut buf = [0; 4];
+            check(self.0.as_str() == Some(&*v.encode_utf8(&mut buf)))
+        }
+        fn serialize_str(self, v: &str) -> Checked {
+            check(self.0.as_str() == Some(v))
+        }
+        fn serialize_bytes(self, _: &[u8]) -> Checked {
+            Err(Differs)
+        }
+        fn serialize_none(self) -> Checked {
+            check(self.0.is_null())
+        }
+        fn serialize_some<T: Serialize + ?Sized>(self, v: &T) -> Checked {
+            v.serialize(self)
+        }
+        fn serialize_unit(self) -> Checked {
+            check(self.0.is_null())
+        }
+        fn serialize_unit_struct(self, _: &'static str) -> Checked {
+            check(self.0.is_null())
+        }
+        fn serialize_unit_variant(self, _: &'static str, _: u32, variant: &'static str) -> Checked {
+            check(self.0.as_str() == Some(variant))
+        }
+        fn serialize_newtype_struct<T: Serialize + ?Sized>(
+            self,
+            _: &'static str,
+            v: &T,
+        ) -> Checked {
+            v.serialize(self)
+        }
+        fn serialize_newtype_variant<T: Serialize + ?Sized>(
+            self,
+            _: &'static str,
+            _: u32,
+            variant: &'static str,
+            v: &T,
+        ) -> Checked {
+            match self.0.as_object() {
+                Some(m) if m.len() == 1 => v.serialize(Same(m.get(variant).ok_or(Differs)?)),
+                _ => Err(Differs),
+            }
+        }
+        fn serialize_seq(self, _: Option<usize>) -> Result<SameSeq<'a>, Differs> {
+            Ok(SameSeq {
+                items: self.0.as_array().ok_or(Differs)?,
+                next: 0,
+            })
+        }
+        fn serialize_tuple(self, _: usize) -> Result<Self::SerializeTuple, Differs> {
+            Err(Differs)
+        }
+        fn serialize_tuple_struct(
+            self,
+            _: &'static str,
+            _: usize,
+        ) -> Result<Self::SerializeTupleStruct, Differs> {
+            Err(Differs)
+        }
+        fn serialize_tuple_variant(
+            self,
+            _: &'static str,
+            _: u32,
+            _: &'static str,
+            _: usize,
+        ) -> Result<Self::SerializeTupleVariant, Differs> {
+            Err(Differs)
+        }
+        fn serialize_map(self, _: Option<usize>) -> Result<SameMap<'a>, Differs> {
+            SameMap::of(self.0)
+        }
+        fn serialize_struct(self, name: &'static str, _: usize) -> Result<SameMap<'a>, Differs> {
+            if name == RAW_VALUE_TOKEN {
+                return Err(Differs);
+            }
+            SameMap::of(self.0)
+        }
+        fn serialize_struct_variant(
+            self,
+            _: &'static str,
+            _: u32,
+            _: &'static str,
+            _: usize,
+        ) -> Result<Self::SerializeStructVariant, Differs> {
+            Err(Differs)
+        }
+    }
+
+    pub(super) struct SameSeq<'a> {
+        items: &'a [Value],
+        next: usize,
+    }
+
+    impl ser::SerializeSeq for SameSeq<'_> {
+        type Ok = ();
+        type Error = Differs;
+
+        fn serialize_element<T: Serialize + ?Sized>(&mut self, v: &T) -> Checked {
+            let want = self.items.get(self.next).ok_or(Differs)?;
+            self.next += 1;
+            v.serialize(Same(want))
+        }
+        fn end(self) -> Checked {
+            check(self.next == self.items.len())
+        }
+    }
+
+    /// An object: every entry serialized must be in the expected one with an equal value, and
+    /// as many entries serialized as it has. A key serialized twice (which serde_json would
+    /// overwrite) counts twice, so it answers "differs": safe, and never the case for a
+    /// struct or a `BTreeMap`.
+    pub(super) struct SameMap<'a> {
+        want: &'a Map<String, Value>,
+        seen: usize,
+        key: Option<&'a Value>,
+    }
+
+    impl<'a> SameMap<'a> {
+        fn of(v: &'a Value) -> Result<Self, Differs> {
+            Ok(SameMap {
+                want: v.as_object().ok_or(Differs)?,
+                seen: 0,
+                key: None,
+            })
+        }
+
+        fn entry<T: Serialize + ?Sized>(&mut self, key: &str, v: &T) -> Checked {
+            self.seen += 1;
+            v.serialize(Same(self.want.get(key).ok_or(Differs)?))
+        }
+    }
+
+    impl ser::SerializeStruct for SameMap<'_> {
+        type Ok = ();
+        type Error = Differs;
+
+        fn serialize_field<T: Serialize + ?Sized>(&mut self, key: &'static str, v: &T) -> Checked {
+            self.entry(key, v)
+        }
+        fn end(self) -> Checked {
+            check(self.seen == self.want.len())
+        }
+    }
+
+    impl ser::SerializeMap for SameMap<'_> {
+        type Ok = ();
+        type Error = Differs;
+
+        fn serialize_key<T: Serialize + ?Sized>(&mut self, key: &T) -> Checked {
+            // Only string keys (serde_json also turns numbers and bools into keys).
+            let key = key.serialize(KeyOf(self.want))?;
+            self.key = Some(key);
+            self.seen += 1;
+            Ok(())
+        }
+        fn serialize_value<T: Serialize + ?Sized>(&mut self, v: &T) -> Checked {
+            v.serialize(Same(self.key.take().ok_or(Differs)?))
+        }
+        fn end(self) -> Checked {
+            check(self.seen == self.want.len())
+        }
+    }
+
+    /// Looks a map key up in the expected object: the value expected under it.
+    struct KeyOf<'a>(&'a Map<String, Value>);
+
+    impl<'a> ser::Serializer for KeyOf<'a> {
+        type Ok = &'a Value;
+        type Error = Differs;
+        type SerializeSeq = Impossible<&'a Value, Differs>;
+        type SerializeTuple = Impossible<&'a Value, Differs>;
+        type SerializeTupleStruct = Impossible<&'a Value, Differs>;
+        type SerializeTupleVariant = Impossible<&'a Value, Differs>;
+        type SerializeMap = Impossible<&'a Value, Differs>;
+        type SerializeStruct = Impossible<&'a Value, Differs>;
+        type SerializeStructVariant = Impossible<&'a Value, Differs>;
+
+        fn serialize_str(self, v: &str) -> Result<&'a Value, Differs> {
+            self.0.get(v).ok_or(Differs)
+        }
+        fn serialize_newtype_struct<T: Serialize + ?Sized>(
+            self,
+            _: &'static str,
+            v: &T,
+        ) -> Result<&'a Value, Differs> {
+            v.serialize(self)
+        }
+        fn serialize_bool(self, _: bool) -> Result<&'a Value, Differs> {
+            Err(Differs)
+        }
+        fn serialize_i8(self, _: i8) -> Result<&'a Value, Differs> {
+            Err(Differs)
+        }
+        fn serialize_i16(self, _: i16) -> Result<&'a Value, Differs> {
+            Err(Differs)
+        }
+        fn serialize_i32(self, _: i32) -> Result<&'a Value, Differs> {
+            Err(Differs)
+        }
+        fn serialize_i64(self, _: i64) -> Result<&'a Value, Differs> {
+            Err(Differs)
+        }
+        fn serialize_u8(self, _: u8) -> Result<&'a Value, Differs> {
+            Err(Differs)
+        }
+        fn serialize_u16(self, _: u16) -> Result<&'a Value, Differs> {
+            Err(Differs)
+        }
+        fn serialize_u32(self, _: u32) -> Result<&'a Value, Differs> {
+            Err(Differs)
+        }
+        fn serialize_u64(self, _: u64) -> Result<&'a Value, Differs> {
+            Err(Differs)
+        }
+        fn serialize_f32(self, _: f32) -> Result<&'a Value, Differs> {
+            Err(Differs)
+        }
+        fn serialize_f64(self, _: f64) -> Result<&'a Value, Differs> {
+            Err(Differs)
+        }
+        fn serialize_char(self, _: char) -> Result<&'a Value, Differs> {
+            Err(Differs)
+        }
+        fn serialize_bytes(self, _: &[u8]) -> Result<&'a Value, Differs> {
+            Err(Differs)
+        }
+        fn serialize_none(self) -> Result<&'a Value, Differs> {
+            Err(Differs)
+        }
+        fn serialize_some<T: Serialize + ?Sized>(self, _: &T) -> Result<&'a Value, Differs> {
+            Err(Differs)
+        }
+        fn serialize_unit(self) -> Result<&'a Value, Differs> {
+            Err(Differs)
+        }
+        fn serialize_unit_struct(self, _: &'static str) -> Result<&'a Value, Differs> {
+            Err(Differs)
+        }
+        fn serialize_unit_variant(
+            self,
+            _: &'static str,
+            _: u32,
+            _: &'static str,
+        ) -> Result<&'a Value, Differs> {
+            Err(Differs)
+        }
+        fn serialize_newtype_variant<T: Serialize + ?Sized>(
+            self,
+            _: &'static str,
+            _: u32,
+            _: &'static str,
+            _: &T,
+        ) -> Result<&'a Value, Differs> {
+            Err(Differs)
+        }
+        fn serialize_seq(self, _: Option<usize>) -> Result<Self::SerializeSeq, Differs> {
+            Err(Differs)
+        }
+        fn serialize_tuple(self, _: usize) -> Result<Self::SerializeTuple, Differs> {
+            Err(Differs)
+        }
+        fn serialize_tuple_struct(
+            self,
+            _: &'static str,
+            _: usize,
+        ) -> Result<Self::SerializeTupleStruct, Differs> {
+            Err(Differs)
+        }
+        fn serialize_tuple_variant(
+            self,
+            _: &'static str,
+            _: u32,
+            _: &'static str,
+            _: usize,
+        ) -> Result<Self::SerializeTupleVariant, Differs> {
+            Err(Differs)
+        }
+        fn serialize_map(self, _: Option<usize>) -> Result<Self::SerializeMap, Differs> {
+            Err(Differs)
+        }
+        fn serialize_struct(
+            self,
+            _: &'static str,
+            _: usize,
+        ) -> Result<Self::SerializeStruct, Differs> {
+            Err(Differs)
+        }
+        fn serialize_struct_variant(
+            self,
+            _: &'static str,
+            _: u32,
+            _: &'static str,
+            _: usize,
+        ) -> Result<Self::SerializeStructVariant, Differs> {
+            Err(Differs)
+        }
+    }
+}
+
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use serde_json::json;
+
+    /// The bench event under the bench schema: every kind of property and every context
+    /// field the schema keeps.
+    fn bench_event() -> CleanEvent {
+        let schema =
+            Schema::from_json(include_str!("../../bench/schema.json")).expect("bench schema");
+        let e: Value =
+            serde_json::from_str(include_str!("../../bench/event.json")).expect("bench event");
+        let raw = json!({
+            "event": e["name"], "timestamp": "2026-11-22T17:03:11.123Z",
+            "props": e["props"], "user_id": e["user_id"], "groups": {"org": e["org"]},
+            "context": {
+                "url": format!("https://shop.example.com{}", e["url"].as_str().expect("url")),
+                "referrer": "https://www.google.com/search?q=x",
+                "user_agent": "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/142.0.0.0 Safari/537.36",
+                "language": "en-US", "screen": {"width": 1440}
+            }
+        });
+        let (raw, _) = RawEvent::from_value(&raw).expect("an event");
+        let key = ClientKey::from_bytes([1; 32]);
+        clean_event(
+            &raw,
+            &schema,
+            &key,
+            EventId::from_bytes([2; 16]),
+            CleanOptions::default(),
+        )
+        .event
+        .expect("kept")
+    }
+
+    #[test]
+    fn serializes_to_agrees_with_to_value_on_a_clean_event() {
+        let event = bench_event();
+        let v = serde_json::to_value(&event).expect("serializes");
+        assert!(serializes_to(&event, &v));
+        // Every single change anywhere in the value is seen.
+        let mut changes: Vec<Value> = Vec::new();
+        for (k, _) in v.as_object().expect("object") {
+            let mut c = v.clone();
+            c.as_object_mut().expect("object").remove(k);
+            changes.push(c);
+        }
+        for path in [
+            "/props/seats",
+            "/props/amount",
+            "/props/note",
+            "/context/ua/browser",
+        ] {
+            let mut c = v.clone();
+            *c.pointer_mut(path).expect(path) = json!(1.5);
+            changes.push(c);
+        }
+        let mut extra = v.clone();
+        extra["props"]["extra"] = json!(true);
+        changes.push(extra);
+        // 37 and 37.0 are different JSON numbers to serde_json; so they are here.
+        let mut float = v.clone();
+        float["props"]["seats"] =
+            json!(f64::from(v["props"]["seats"].as_i64().expect("int") as i32));
+        changes.push(float);
+        for c in changes {
+            assert_ne!(c, v);
+            assert!(!serializes_to(&event, &c), "{c}");
+        }
+    }
+
+    /// Any JSON value, nested.
+    fn any_json() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::from),
+            any::<i64>().prop_map(Value::from),
+            any::<u64>().prop_map(Value::from),
+            (-1e6f64..1e6).prop_map(Value::from),
+            (0i64..3).prop_map(|n| Value::from(n as f64)),
+            (0i64..3).prop_map(Value::from),
+            "[a-c]{0,2}".prop_map(Value::from),
+        ];
+        leaf.prop_recursive(3, 24, 4, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..4).prop_map(Value::from),
+                proptest::collection::btree_map("[a-c]{0,2}", inner, 0..4)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        /// The comparison says "the same" exactly when building the value would have.
+        #[test]
+        fn serializes_to_is_to_value_then_eq(x in any_json(), other in any_json(), same in any::<bool>()) {
+            let want = if same { x.clone() } else { other };
+            let built = serde_json::to_value(&x).expect("serializes");
+            prop_assert_eq!(serializes_to(&x, &want), built == want);
+        }
     }
 }

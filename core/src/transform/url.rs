@@ -11,10 +11,11 @@
 //! `.`/`..` segments, no Public Suffix List (see [`clean_referrer`] for the approximation).
 //! The input is never echoed, not even in an error.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::net::Ipv6Addr;
 
-use super::text::{Finding, classify_whole, first_finding};
+use super::text::{Finding, first_finding};
 
 /// Why a URL was dropped. The message never contains the input, which may be the very
 /// thing that must not be logged.
@@ -69,7 +70,7 @@ impl CleanUrl {
             .and_then(|parts| parts.query)
             .map(|q| {
                 q.split('&')
-                    .map(|p| form_decode(p.split('=').next().unwrap_or("")))
+                    .map(|p| form_decode(p.split('=').next().unwrap_or("")).into_owned())
                     .collect()
             })
             .unwrap_or_default();
@@ -241,11 +242,16 @@ struct Parts<'a> {
 
 impl Parts<'_> {
     fn origin(&self) -> String {
-        let scheme = if self.https { "https" } else { "http" };
-        match self.port {
-            Some(port) => format!("{scheme}://{}:{port}", self.host),
-            None => format!("{scheme}://{}", self.host),
+        // Pushed rather than `format!`ed: this runs for every URL of every event.
+        let scheme = if self.https { "https://" } else { "http://" };
+        let mut origin = String::with_capacity(scheme.len() + self.host.len() + 6);
+        origin.push_str(scheme);
+        origin.push_str(&self.host);
+        if let Some(port) = self.port {
+            origin.push(':');
+            origin.push_str(&port.to_string());
         }
+        origin
     }
 }
 
@@ -360,6 +366,15 @@ fn clean_segment(raw: &str) -> String {
 /// The placeholder for an ID-like decoded segment, or `None` to keep it. Ordered from the
 /// most to the least specific shape.
 pub fn classify_segment(s: &str) -> Option<&'static str> {
+    classify_segment_with(s, first_finding)
+}
+
+/// [`classify_segment`] with the search for findings passed in, for a caller that has
+/// already done it.
+fn classify_segment_with(
+    s: &str,
+    first_finding: impl FnOnce(&str) -> Option<Finding>,
+) -> Option<&'static str> {
     let digits = s.bytes().filter(u8::is_ascii_digit).count();
     if s.len() >= 2 && digits == s.len() {
         return Some(":id");
@@ -370,8 +385,9 @@ pub fn classify_segment(s: &str) -> Option<&'static str> {
     if s.len() >= 12 && digits > 0 && s.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Some(":hex");
     }
-    let finding = classify_whole(s).or_else(|| first_finding(s));
-    if let Some(f) = finding {
+    // `first_finding` tries a whole-string match first too (at position 0), so it also
+    // answers what `classify_whole` would.
+    if let Some(f) = first_finding(s) {
         return Some(placeholder(f));
     }
     // `u_8812`, `order-12345`, `INV2026001`: a prefix does not make an ID less identifying.
@@ -405,23 +421,22 @@ fn is_uuid(s: &str) -> bool {
 // ---------------------------------------------------------------- query
 
 fn clean_query(query: Option<&str>, allowed: &[String]) -> Option<String> {
-    let mut seen: Vec<String> = Vec::new();
+    let mut seen: Vec<Cow<'_, str>> = Vec::new();
     let mut kept: Vec<String> = Vec::new();
     for pair in query?.split('&') {
         let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
         let name = form_decode(name);
-        if !allowed.contains(&name) || seen.contains(&name) {
+        if !allowed.iter().any(|a| *a == name) || seen.contains(&name) {
             continue;
         }
         // The first occurrence decides: a later duplicate cannot smuggle a value past it.
         seen.push(name.clone());
         let value = form_decode(value);
         if query_value_ok(&value) {
-            kept.push(format!(
-                "{}={}",
-                percent_encode(name.as_bytes(), is_unreserved),
-                percent_encode(value.as_bytes(), is_unreserved)
-            ));
+            let mut pair = percent_encode(name.as_bytes(), is_unreserved);
+            pair.push('=');
+            pair.push_str(&percent_encode(value.as_bytes(), is_unreserved));
+            kept.push(pair);
         }
     }
     (!kept.is_empty()).then(|| kept.join("&"))
@@ -436,7 +451,8 @@ fn query_value_ok(v: &str) -> bool {
     }
     let digits = v.bytes().filter(u8::is_ascii_digit).count();
     let letters = v.bytes().any(|b| b.is_ascii_alphabetic());
-    match classify_segment(v) {
+    // No finding: checked just above.
+    match classify_segment_with(v, |_| None) {
         None => true,
         Some(":id") => letters && digits < 6,
         Some(_) => false,
@@ -472,8 +488,12 @@ fn is_path_char(b: u8) -> bool {
 
 /// Decode `%XX`; a `%` not followed by two hex digits stays literal (and is later encoded
 /// as `%25`, which is what makes re-cleaning a fixed point). `plus_is_space` for forms.
-fn percent_decode(s: &str, plus_is_space: bool) -> Vec<u8> {
+fn percent_decode(s: &str, plus_is_space: bool) -> Cow<'_, [u8]> {
     let b = s.as_bytes();
+    // Most segments and parameters have nothing to decode: no copy then.
+    if !b.iter().any(|&c| c == b'%' || (plus_is_space && c == b'+')) {
+        return Cow::Borrowed(b);
+    }
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
     while i < b.len() {
@@ -493,11 +513,15 @@ fn percent_decode(s: &str, plus_is_space: bool) -> Vec<u8> {
             }
         }
     }
-    out
+    Cow::Owned(out)
 }
 
-fn form_decode(s: &str) -> String {
-    String::from_utf8_lossy(&percent_decode(s, true)).into_owned()
+fn form_decode(s: &str) -> Cow<'_, str> {
+    match percent_decode(s, true) {
+        // Nothing decoded: the bytes are `s`'s own, so valid UTF-8.
+        Cow::Borrowed(_) => Cow::Borrowed(s),
+        Cow::Owned(bytes) => Cow::Owned(String::from_utf8_lossy(&bytes).into_owned()),
+    }
 }
 
 fn percent_encode(bytes: &[u8], keep: fn(u8) -> bool) -> String {

@@ -34,8 +34,39 @@ const MIN_SECRET: usize = 20;
 
 /// `[A-Za-z0-9_]`: what continues a word, so what must not touch either end of a match.
 pub(super) fn is_word(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b == b'_'
+    CLASSES[usize::from(b)] & WORD != 0
 }
+
+// Character classes the scans test at nearly every byte, as one table look-up each.
+const WORD: u8 = 1;
+const B64URL: u8 = 2;
+const SECRET: u8 = 4;
+const LOCAL: u8 = 8;
+
+const CLASSES: [u8; 256] = {
+    let mut table = [0u8; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        let alnum = c.is_ascii_alphanumeric();
+        let mut class = 0;
+        if alnum || c == b'_' {
+            class |= WORD;
+        }
+        if alnum || c == b'_' || c == b'-' {
+            class |= B64URL;
+        }
+        if alnum || matches!(c, b'_' | b'-' | b'+' | b'/') {
+            class |= SECRET;
+        }
+        if alnum || matches!(c, b'.' | b'_' | b'+' | b'-') {
+            class |= LOCAL;
+        }
+        table[b] = class;
+        b += 1;
+    }
+    table
+};
 
 pub(super) fn at_end(s: &[u8], j: usize) -> bool {
     j >= s.len() || !is_word(s[j])
@@ -53,9 +84,44 @@ fn starts_with_ci(s: &[u8], i: usize, prefix: &[u8]) -> bool {
     s.len() >= i + prefix.len() && s[i..i + prefix.len()].eq_ignore_ascii_case(prefix)
 }
 
+/// Can a match start right after `prev`? Not inside a word: every detector but the secret
+/// one needs a word start, and the secret one needs the start of a run of secret characters,
+/// which include every word character. The scanners check this before calling [`detect_at`],
+/// which is the cheap way past the inside of every word.
+pub(super) fn may_start_after(prev: Option<u8>) -> bool {
+    prev.is_none_or(|p| !is_word(p))
+}
+
 /// Tries every detector at `i`, most specific first. `prev` is the byte before `i` as
 /// already emitted (a label's `]` after a replacement), which keeps the scan a fixed point.
-pub(super) fn detect_at(s: &[u8], i: usize, prev: Option<u8>) -> Option<Hit> {
+///
+/// `hints` must be [`Hints::of`] the same `s`.
+pub(super) fn detect_at(s: &[u8], i: usize, prev: Option<u8>, hints: Hints) -> Option<Hit> {
+    if !may_start_after(prev) {
+        return None;
+    }
+    detect_all(s, i, prev, hints)
+}
+
+/// What a whole text rules out, found once per text by a byte search rather than at every
+/// word start: without an `@` or a `%` (of `%40`) it holds no email, and the email detector,
+/// which otherwise reads the run of local-part characters of every word, is skipped.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Hints {
+    email: bool,
+}
+
+impl Hints {
+    pub(super) fn of(s: &[u8]) -> Self {
+        Hints {
+            email: s.contains(&b'@') || s.contains(&b'%'),
+        }
+    }
+}
+
+/// [`detect_at`] without its shortcut for the inside of words (which the tests check
+/// against this).
+fn detect_all(s: &[u8], i: usize, prev: Option<u8>, hints: Hints) -> Option<Hit> {
     let hit = |end: Option<usize>, finding| {
         end.map(|end| Hit {
             end,
@@ -69,7 +135,7 @@ pub(super) fn detect_at(s: &[u8], i: usize, prev: Option<u8>) -> Option<Hit> {
             return Some(h);
         }
         let found = hit(user_agent(s, i), Finding::UserAgent)
-            .or_else(|| hit(email(s, i), Finding::Email))
+            .or_else(|| hit(hints.email.then(|| email(s, i)).flatten(), Finding::Email))
             .or_else(|| hit(jwt(s, i), Finding::Jwt))
             .or_else(|| hit(api_key(s, i), Finding::ApiKey));
         if found.is_some() {
@@ -127,6 +193,9 @@ fn product(s: &[u8], j: usize) -> Option<usize> {
 /// comments and bare words (`Mobile`) that lead to another product token, separated by spaces.
 /// Replaced whole, because its device and version details fingerprint the visitor.
 fn user_agent(s: &[u8], i: usize) -> Option<usize> {
+    if !matches!(s[i], b'M' | b'O' | b'D') {
+        return None;
+    }
     let opener = UA_OPENERS.iter().find(|o| s[i..].starts_with(o))?;
     // The opener's version is numeric (`Mozilla/5.0`): `Mozilla/Firefox` is prose.
     if !s.get(i + opener.len()).is_some_and(u8::is_ascii_digit) {
@@ -164,7 +233,7 @@ fn user_agent(s: &[u8], i: usize) -> Option<usize> {
 // ---------------------------------------------------------------- email
 
 fn is_local_char(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'+' | b'-')
+    CLASSES[usize::from(b)] & LOCAL != 0
 }
 
 /// `local@domain.tld`, also with the `@` percent-encoded (`%40`), as it is in query strings.
@@ -210,13 +279,13 @@ fn domain(s: &[u8], from: usize) -> Option<usize> {
 // ---------------------------------------------------------------- tokens
 
 fn is_b64url(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b == b'_' || b == b'-'
+    CLASSES[usize::from(b)] & B64URL != 0
 }
 
 /// A JWS or JWE in compact form: `eyJ` (base64url of `{"`) header, then 2 to 4 more
 /// dot-separated base64url parts; an unsigned JWT may end in an empty part.
 fn jwt(s: &[u8], i: usize) -> Option<usize> {
-    if !s[i..].starts_with(b"eyJ") {
+    if s[i] != b'e' || !s[i..].starts_with(b"eyJ") {
         return None;
     }
     let header_end = run(s, i, MAX_TOKEN, is_b64url);
@@ -239,7 +308,7 @@ fn jwt(s: &[u8], i: usize) -> Option<usize> {
 /// `Bearer <token>`: the credential of an `Authorization` header pasted into a text field.
 /// The word is kept so the reader knows what was there; the token becomes `[token]`.
 fn bearer(s: &[u8], i: usize) -> Option<Hit> {
-    if !starts_with_ci(s, i, b"bearer") {
+    if !matches!(s[i], b'b' | b'B') || !starts_with_ci(s, i, b"bearer") {
         return None;
     }
     let gap_end = run(s, i + 6, 4, |b| b == b' ' || b == b'\t');
@@ -320,9 +389,43 @@ const KEY_PREFIXES: &[(&str, Body, usize)] = &[
     ("sq0csp-", Body::Url, 20),
 ];
 
+/// The first two bytes of every [`KEY_PREFIXES`] entry, as a 4096-bit set (six low bits of
+/// each byte): a word that starts with none of them (nearly every word) costs one test
+/// instead of a comparison per prefix. Every prefix is at least three bytes long.
+const KEY_HEADS: [u64; 64] = {
+    let mut set = [0u64; 64];
+    let mut k = 0;
+    while k < KEY_PREFIXES.len() {
+        let p = KEY_PREFIXES[k].0.as_bytes();
+        let h = key_head(p[0], p[1]);
+        set[h / 64] |= 1 << (h % 64);
+        k += 1;
+    }
+    set
+};
+
+const fn key_head(a: u8, b: u8) -> usize {
+    ((a & 63) as usize) << 6 | (b & 63) as usize
+}
+
+/// Could a key prefix start at `i`? False only when none can.
+fn may_start_key(s: &[u8], i: usize) -> bool {
+    match s.get(i..i + 2) {
+        Some(&[a, b]) => {
+            let h = key_head(a, b);
+            KEY_HEADS[h / 64] & (1 << (h % 64)) != 0
+        }
+        _ => false,
+    }
+}
+
 fn api_key(s: &[u8], i: usize) -> Option<usize> {
+    if !may_start_key(s, i) {
+        return None;
+    }
+    let first = s[i];
     KEY_PREFIXES.iter().find_map(|&(prefix, body, min)| {
-        if !s[i..].starts_with(prefix.as_bytes()) {
+        if prefix.as_bytes()[0] != first || !s[i..].starts_with(prefix.as_bytes()) {
             return None;
         }
         let from = i + prefix.len();
@@ -343,7 +446,7 @@ fn api_key(s: &[u8], i: usize) -> Option<usize> {
 }
 
 fn is_secret_char(b: u8) -> bool {
-    is_b64url(b) || b == b'+' || b == b'/'
+    CLASSES[usize::from(b)] & SECRET != 0
 }
 
 /// A long run of base64/base64url/hex characters that looks random. The run is judged
@@ -516,7 +619,105 @@ mod tests {
     #[test]
     fn matches_do_not_start_inside_words() {
         let s = b"x4111111111111111";
-        assert_eq!(detect_at(s, 1, Some(b'x')), None);
-        assert!(detect_at(s, 1, Some(b' ')).is_some());
+        let hints = Hints::of(s);
+        assert_eq!(detect_at(s, 1, Some(b'x'), hints), None);
+        assert!(detect_at(s, 1, Some(b' '), hints).is_some());
+    }
+
+    #[test]
+    fn class_table_matches_the_definitions() {
+        for b in 0..=255u8 {
+            let alnum = b.is_ascii_alphanumeric();
+            assert_eq!(is_word(b), alnum || b == b'_', "{b}");
+            assert_eq!(is_b64url(b), alnum || b == b'_' || b == b'-', "{b}");
+            assert_eq!(
+                is_secret_char(b),
+                is_b64url(b) || b == b'+' || b == b'/',
+                "{b}"
+            );
+            assert_eq!(
+                is_local_char(b),
+                alnum || matches!(b, b'.' | b'_' | b'+' | b'-'),
+                "{b}"
+            );
+        }
+    }
+
+    #[test]
+    fn every_key_prefix_passes_the_head_filter() {
+        for (prefix, _, _) in KEY_PREFIXES {
+            assert!(prefix.len() >= 3, "{prefix}");
+            assert!(may_start_key(prefix.as_bytes(), 0), "{prefix}");
+        }
+    }
+
+    /// Text in which every detector has something to find, in pieces that the generator
+    /// glues together with and without separators.
+    fn soup() -> impl Strategy<Value = String> {
+        let piece = prop_oneof![
+            proptest::sample::select(vec![
+                "a@b.io",
+                "x%40example.com",
+                "Bearer abc123def456ghi",
+                "sk-Ab12Cd34Ef56Gh78Ij90",
+                "AKIAIOSFODNN7EXAMPLE",
+                "ghp_16C7e42F292c6912E7710c838347Ae178B4a",
+                "eyJhbGciOiJI.eyJzdWIi.dozjgNryP4J3",
+                "Mozilla/5.0 (X11) Chrome/1",
+                "8.8.8.8",
+                "fe80::1ff:fe23:4567:890a",
+                "4111 1111 1111 1111",
+                "DE89370400440532013000",
+                "+44 20 7946 0958",
+                "555-123-4567",
+                "a8Fk29dLq0PzX7mN3bV1xQ",
+                "[email]",
+            ])
+            .prop_map(str::to_owned),
+            "[ -~]{0,12}",
+            "[a-zA-Z0-9_@%:.+/-]{0,24}",
+        ];
+        proptest::collection::vec(piece, 0..8).prop_map(|v| v.concat())
+    }
+
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(500))]
+
+        /// The shortcut in `detect_at` skips nothing the full chain would find.
+        #[test]
+        fn nothing_starts_inside_a_word(t in soup(), prev in "[a-zA-Z0-9_]") {
+            let s = t.as_bytes();
+            let hints = Hints::of(s);
+            let prev = prev.as_bytes()[0];
+            for i in 0..s.len() {
+                prop_assert_eq!(detect_all(s, i, Some(prev), hints), None, "at {} of {:?}", i, t);
+            }
+        }
+
+        /// The hints rule out only what cannot match: the same answers as with every
+        /// detector enabled.
+        #[test]
+        fn hints_skip_no_match(t in soup(), prev in proptest::option::of("[ -~]")) {
+            let s = t.as_bytes();
+            let prev = prev.map(|p| p.as_bytes()[0]);
+            let all = Hints { email: true };
+            for i in 0..s.len() {
+                prop_assert_eq!(email(s, i).is_some() && !Hints::of(s).email, false);
+                prop_assert_eq!(detect_all(s, i, prev, Hints::of(s)), detect_all(s, i, prev, all));
+            }
+        }
+
+        /// The head filter of the key detector rules out only what cannot match.
+        #[test]
+        fn key_filter_skips_no_key(t in soup()) {
+            let s = t.as_bytes();
+            for i in 0..s.len() {
+                if !may_start_key(s, i) {
+                    prop_assert!(KEY_PREFIXES.iter().all(|(p, _, _)| !s[i..].starts_with(p.as_bytes())));
+                }
+            }
+        }
     }
 }

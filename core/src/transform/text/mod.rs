@@ -16,6 +16,8 @@
 mod detect;
 mod numbers;
 
+use std::borrow::Cow;
+
 use super::url::clean_page_url;
 
 /// What a replacement stood for; its label is what replaces the value in the text.
@@ -125,15 +127,18 @@ const MAX_PASSES: usize = 6;
 /// lets the collector verify a client. It is guaranteed by construction: the scrub and cap
 /// are repeated until the text no longer changes (in practice one pass plus one check).
 pub fn scrub_capped(input: &str, max_chars: usize) -> Scrubbed {
-    let mut text = bound_input(input).to_owned();
+    let mut text = Cow::Borrowed(bound_input(input));
     let mut findings = Vec::new();
     for _ in 0..MAX_PASSES {
         let mut next = scrub_once(&text, &mut findings);
         truncate_chars(&mut next, max_chars);
-        if next == text {
-            return Scrubbed { text, findings };
+        if next == *text {
+            return Scrubbed {
+                text: next,
+                findings,
+            };
         }
-        text = next;
+        text = Cow::Owned(next);
     }
     // No fixed point: return what certainly is one rather than anything unverified.
     findings.push(Finding::Secret);
@@ -153,7 +158,7 @@ pub fn classify_whole(s: &str) -> Option<Finding> {
     if b.is_empty() {
         return None;
     }
-    detect::detect_at(b, 0, None)
+    detect::detect_at(b, 0, None, detect::Hints::of(b))
         .filter(|h| h.end == b.len())
         .map(|h| h.finding)
 }
@@ -163,13 +168,17 @@ pub fn classify_whole(s: &str) -> Option<Finding> {
 /// anything found means the whole value goes.
 pub fn first_finding(s: &str) -> Option<Finding> {
     let b = s.as_bytes();
+    let hints = detect::Hints::of(b);
+    // For a short string (a path segment, a query value) testing each byte is cheaper.
+    let urls = s.len() < 64 || may_hold_url(s);
     let mut prev = None;
     for i in 0..b.len() {
-        if url_start(b, i) {
+        if urls && url_start(b, i) {
             return Some(Finding::Url);
         }
         if b[i].is_ascii()
-            && let Some(hit) = detect::detect_at(b, i, prev)
+            && detect::may_start_after(prev)
+            && let Some(hit) = detect::detect_at(b, i, prev, hints)
         {
             return Some(hit.finding);
         }
@@ -186,6 +195,10 @@ pub fn luhn_valid(s: &str) -> bool {
 
 /// Cut hostile input to [`MAX_SCRUB_INPUT`] chars, back to the last whitespace.
 fn bound_input(input: &str) -> &str {
+    // A char is at least one byte: a short input needs no counting.
+    if input.len() <= MAX_SCRUB_INPUT {
+        return input;
+    }
     match input.char_indices().nth(MAX_SCRUB_INPUT) {
         None => input,
         Some((cut, _)) => {
@@ -197,12 +210,25 @@ fn bound_input(input: &str) -> &str {
 }
 
 fn truncate_chars(s: &mut String, max_chars: usize) {
+    if s.len() <= max_chars {
+        return;
+    }
     if let Some((cut, _)) = s.char_indices().nth(max_chars) {
         s.truncate(cut);
     }
 }
 
+/// Every URL start is `http://` or `https://`, so text without `://` (most text) holds none;
+/// one fast search of the whole text saves testing every byte.
+fn may_hold_url(text: &str) -> bool {
+    text.contains("://")
+}
+
 fn url_start(b: &[u8], i: usize) -> bool {
+    // Called at every byte: rule out all but `h` before comparing the prefixes.
+    if !matches!(b.get(i), Some(b'h' | b'H')) {
+        return false;
+    }
     let ci = |p: &[u8]| b.len() >= i + p.len() && b[i..i + p.len()].eq_ignore_ascii_case(p);
     ci(b"http://") || ci(b"https://")
 }
@@ -212,6 +238,10 @@ fn url_start(b: &[u8], i: usize) -> bool {
 fn scrub_once(text: &str, findings: &mut Vec<Finding>) -> String {
     let b = text.as_bytes();
     let mut out = String::with_capacity(text.len());
+    if !may_hold_url(text) {
+        scrub_plain(text, &mut out, findings);
+        return out;
+    }
     let mut plain_start = 0;
     let mut i = 0;
     while i < b.len() {
@@ -260,13 +290,16 @@ fn is_ip_host(host: &str) -> bool {
 /// pass will see, so both passes take the same decisions.
 fn scrub_plain(text: &str, out: &mut String, findings: &mut Vec<Finding>) {
     let b = text.as_bytes();
+    let hints = detect::Hints::of(b);
     let mut copied = 0;
     let mut prev = out.as_bytes().last().copied();
     let mut i = 0;
     while i < b.len() {
-        // Detectors match ASCII only, so a non-ASCII byte never starts a match.
+        // Detectors match ASCII only, so a non-ASCII byte never starts a match; nor does
+        // the inside of a word.
         if b[i].is_ascii()
-            && let Some(hit) = detect::detect_at(b, i, prev)
+            && detect::may_start_after(prev)
+            && let Some(hit) = detect::detect_at(b, i, prev, hints)
         {
             out.push_str(&text[copied..i + hit.keep]);
             out.push_str(hit.finding.label());
@@ -278,6 +311,13 @@ fn scrub_plain(text: &str, out: &mut String, findings: &mut Vec<Finding>) {
         }
         prev = Some(b[i]);
         i += 1;
+        // Nothing starts inside a word: skip to its end.
+        if detect::is_word(b[i - 1]) {
+            while i < b.len() && detect::is_word(b[i]) {
+                i += 1;
+            }
+            prev = Some(b[i - 1]);
+        }
     }
     out.push_str(&text[copied..]);
 }
@@ -843,6 +883,15 @@ pub(crate) mod tests {
             prop_assert_eq!(&twice.text, &once.text);
             prop_assert!(twice.findings.is_empty());
             prop_assert!(once.text.chars().count() <= cap);
+        }
+
+        /// The `://` pre-check never hides a URL start.
+        #[test]
+        fn url_check_hides_no_url(t in realistic_text()) {
+            let b = t.as_bytes();
+            for i in 0..b.len() {
+                prop_assert!(!url_start(b, i) || may_hold_url(&t), "{:?}", t);
+            }
         }
 
         #[test]

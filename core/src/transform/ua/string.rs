@@ -14,7 +14,41 @@ pub(super) struct Parsed {
 
 /// A UA string, capped at [`MAX_UA_BYTES`]. Matching is on bytes: every token that matters is
 /// ASCII, and a cut in the middle of a UTF-8 sequence then cannot panic.
-pub(super) struct Ua<'a>(&'a [u8]);
+pub(super) struct Ua<'a> {
+    bytes: &'a [u8],
+    /// Which byte pairs `bytes` holds: rules out most patterns before a search.
+    pairs: Pairs,
+}
+
+/// The pairs of adjacent bytes that occur in a string, case folded, as a 4096-bit set (two
+/// bytes' low six bits each). A pattern with a pair the string lacks cannot occur in it, and
+/// most of the hundred-odd patterns looked for are absent: they are ruled out with a few bit
+/// tests instead of a scan of the string each. A filter only: a pattern that passes is still
+/// searched for.
+struct Pairs([u64; 64]);
+
+impl Pairs {
+    fn of(s: &[u8]) -> Self {
+        let mut set = [0u64; 64];
+        for w in s.windows(2) {
+            let k = Self::index(w[0], w[1]);
+            set[k / 64] |= 1 << (k % 64);
+        }
+        Pairs(set)
+    }
+
+    fn index(a: u8, b: u8) -> usize {
+        usize::from(a.to_ascii_lowercase() & 63) << 6 | usize::from(b.to_ascii_lowercase() & 63)
+    }
+
+    /// False when `needle` (of two bytes or more) certainly does not occur, case folded.
+    fn may_contain(&self, needle: &[u8]) -> bool {
+        needle.windows(2).all(|w| {
+            let k = Self::index(w[0], w[1]);
+            self.0[k / 64] & (1 << (k % 64)) != 0
+        })
+    }
+}
 
 /// Tokens that mark an automated client. Matched case-insensitively anywhere in the string;
 /// "bot" itself is handled by [`Ua::has_bot_word`] because of phone names like "Cubot".
@@ -133,11 +167,15 @@ const OTHER_DEVICE_MARKERS: &[&[u8]] = &[
 impl<'a> Ua<'a> {
     pub(super) fn new(s: &'a str) -> Self {
         let b = s.as_bytes();
-        Ua(&b[..b.len().min(MAX_UA_BYTES)])
+        let b = &b[..b.len().min(MAX_UA_BYTES)];
+        Ua {
+            bytes: b,
+            pairs: Pairs::of(b),
+        }
     }
 
     fn has(&self, pat: &[u8]) -> bool {
-        find(self.0, pat).is_some()
+        self.pairs.may_contain(pat) && find(self.bytes, pat).is_some()
     }
 
     fn has_any(&self, pats: &[&[u8]]) -> bool {
@@ -148,12 +186,15 @@ impl<'a> Ua<'a> {
     /// that `Chrome/` does not match inside `HeadlessChrome/`. `None` if the token is absent;
     /// `Some(None)` if it is present with an unusable version.
     fn token_major(&self, token: &[u8]) -> Option<Option<u16>> {
+        if !self.pairs.may_contain(token) {
+            return None;
+        }
         let mut from = 0;
-        while let Some(i) = find(&self.0[from..], token) {
+        while let Some(i) = find(&self.bytes[from..], token) {
             let start = from + i;
-            let at_word_start = start == 0 || !self.0[start - 1].is_ascii_alphanumeric();
+            let at_word_start = start == 0 || !self.bytes[start - 1].is_ascii_alphanumeric();
             if at_word_start {
-                return Some(parse_major(&self.0[start + token.len()..]));
+                return Some(parse_major(&self.bytes[start + token.len()..]));
             }
             from = start + 1;
         }
@@ -163,7 +204,10 @@ impl<'a> Ua<'a> {
     /// A word ending in "bot" (Googlebot, bingbot, AhrefsBot, "bot/1.0"), but not the phone
     /// brand Cubot.
     fn has_bot_word(&self) -> bool {
-        let s = self.0;
+        if !self.pairs.may_contain(b"bot") {
+            return false;
+        }
+        let s = self.bytes;
         let mut from = 0;
         while let Some(i) = find_ci(&s[from..], b"bot") {
             let start = from + i;
@@ -180,9 +224,11 @@ impl<'a> Ua<'a> {
 
     fn is_bot(&self) -> bool {
         self.has_bot_word()
-            || BOT_MARKERS.iter().any(|m| contains_ci(self.0, m))
+            || BOT_MARKERS
+                .iter()
+                .any(|m| self.pairs.may_contain(m) && contains_ci(self.bytes, m))
             || TOOL_PREFIXES.iter().any(|p| {
-                self.0
+                self.bytes
                     .get(..p.len())
                     .is_some_and(|head| head.eq_ignore_ascii_case(p))
             })
@@ -190,7 +236,7 @@ impl<'a> Ua<'a> {
 
     /// True if every product token outside comments is one a plain browser string carries.
     fn only_plain_tokens(&self) -> bool {
-        product_names(self.0).all(|name| PLAIN_TOKENS.contains(&name))
+        product_names(self.bytes).all(|name| PLAIN_TOKENS.contains(&name))
     }
 
     pub(super) fn parse(&self) -> Parsed {
@@ -219,7 +265,7 @@ impl<'a> Ua<'a> {
             );
         }
         // A crawler that borrows a browser's string is not a visit by that browser.
-        if bot || self.0.is_empty() {
+        if bot || self.bytes.is_empty() {
             return (Browser::Other, None);
         }
         // Specific Chromium- and WebKit-based browsers first: they also carry Chrome/ and
@@ -279,7 +325,7 @@ impl<'a> Ua<'a> {
         }
         // Nor a comment after the last token ("(StatusCake)", "[FBAN/FBIOS;...]"), which no
         // plain Chrome, Firefox or Safari string has (IE's strings end in one).
-        if matches!(self.0.trim_ascii_end().last(), Some(b')' | b']')) {
+        if matches!(self.bytes.trim_ascii_end().last(), Some(b')' | b']')) {
             return (Browser::Other, None);
         }
         const GENERIC: &[(&[u8], Browser)] = &[
@@ -424,21 +470,79 @@ pub(super) fn parse_major(s: &[u8]) -> Option<u16> {
 }
 
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    if needle.is_empty() {
+    let Some((&first, rest)) = needle.split_first() else {
         return Some(0);
-    }
-    haystack.windows(needle.len()).position(|w| w == needle)
+    };
+    // Compare the rest only where the first byte matches: most positions fail on it, and
+    // a call to `memcmp` per position was most of the cost of parsing a user agent.
+    let last_start = haystack.len().checked_sub(needle.len())?;
+    (0..=last_start).find(|&i| haystack[i] == first && haystack[i + 1..i + needle.len()] == *rest)
 }
 
 fn find_ci(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    if needle.is_empty() {
+    let Some((&first, rest)) = needle.split_first() else {
         return Some(0);
-    }
-    haystack
-        .windows(needle.len())
-        .position(|w| w.eq_ignore_ascii_case(needle))
+    };
+    let first = first.to_ascii_lowercase();
+    let last_start = haystack.len().checked_sub(needle.len())?;
+    (0..=last_start).find(|&i| {
+        haystack[i].to_ascii_lowercase() == first
+            && haystack[i + 1..i + needle.len()].eq_ignore_ascii_case(rest)
+    })
 }
 
 pub(super) fn contains_ci(haystack: &[u8], needle: &[u8]) -> bool {
     find_ci(haystack, needle).is_some()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// The search as it was before the first-byte shortcut: every window compared.
+    fn find_every_window(h: &[u8], n: &[u8], ci: bool) -> Option<usize> {
+        if n.is_empty() {
+            return Some(0);
+        }
+        h.windows(n.len()).position(|w| {
+            if ci {
+                w.eq_ignore_ascii_case(n)
+            } else {
+                w == n
+            }
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(1000))]
+
+        /// The pair filter never rules out a pattern that occurs (in any case), and the
+        /// searches agree with comparing every window.
+        #[test]
+        fn pair_filter_and_search_skip_nothing(
+            h in "[a-zA-Z0-9 ;/().]{0,40}",
+            from in 0usize..40,
+            len in 0usize..8,
+            flip in any::<bool>(),
+            other in "[a-zA-Z0-9 ;/().]{0,6}",
+        ) {
+            let hb = h.as_bytes();
+            let from = from.min(hb.len());
+            let taken = &hb[from..(from + len).min(hb.len())];
+            let flipped: Vec<u8> = if flip {
+                taken.iter().map(|b| if b.is_ascii_lowercase() { b.to_ascii_uppercase() } else { b.to_ascii_lowercase() }).collect()
+            } else {
+                taken.to_vec()
+            };
+            let pairs = Pairs::of(hb);
+            for needle in [taken, flipped.as_slice(), other.as_bytes()] {
+                prop_assert_eq!(find(hb, needle), find_every_window(hb, needle, false));
+                prop_assert_eq!(find_ci(hb, needle), find_every_window(hb, needle, true));
+                if find_ci(hb, needle).is_some() {
+                    prop_assert!(pairs.may_contain(needle), "{:?} in {:?}", needle, h);
+                }
+            }
+        }
+    }
 }
