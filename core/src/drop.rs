@@ -101,6 +101,32 @@ pub enum DropReason {
     TooMany,
 }
 
+impl DropReason {
+    /// The reason's code: the `reason` tag it serializes with (`undeclared`, `wrong_type`, ...).
+    /// The browser SDK counts drops by it; a `&'static str` keeps serde's serializer out of
+    /// the wasm build. A test holds it to the serde tag of every variant.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::UndeclaredEvent => "undeclared_event",
+            Self::Undeclared => "undeclared",
+            Self::UnknownField => "unknown_field",
+            Self::NotCaptured => "not_captured",
+            Self::WrongType { .. } => "wrong_type",
+            Self::OutOfRange => "out_of_range",
+            Self::NotInEnum => "not_in_enum",
+            Self::Empty => "empty",
+            Self::Invalid { .. } => "invalid",
+            Self::Url { .. } => "url",
+            Self::SmallArea => "small_area",
+            Self::SameSite => "same_site",
+            Self::Anonymous => "anonymous",
+            Self::NotAPseudonym => "not_a_pseudonym",
+            Self::NotClean => "not_clean",
+            Self::TooMany => "too_many",
+        }
+    }
+}
+
 impl std::fmt::Display for DropReason {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
@@ -148,4 +174,56 @@ impl Redaction {
 /// Serialize a value by its `Display` text (for reasons that carry a typed cause).
 fn display<T: std::fmt::Display, S: serde::Serializer>(v: &T, s: S) -> Result<S::Ok, S::Error> {
     s.collect_str(v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn code_is_the_serde_reason_tag() {
+        let every = [
+            DropReason::UndeclaredEvent,
+            DropReason::Undeclared,
+            DropReason::UnknownField,
+            DropReason::NotCaptured,
+            DropReason::WrongType { expected: "string" },
+            DropReason::OutOfRange,
+            DropReason::NotInEnum,
+            DropReason::Empty,
+            DropReason::Invalid { expected: "url" },
+            DropReason::Url {
+                why: UrlDrop::Scheme,
+            },
+            DropReason::SmallArea,
+            DropReason::SameSite,
+            DropReason::Anonymous,
+            DropReason::NotAPseudonym,
+            DropReason::NotClean,
+            DropReason::TooMany,
+        ];
+        for reason in every {
+            // A new variant breaks the build here until it is listed above.
+            match reason {
+                DropReason::UndeclaredEvent
+                | DropReason::Undeclared
+                | DropReason::UnknownField
+                | DropReason::NotCaptured
+                | DropReason::WrongType { .. }
+                | DropReason::OutOfRange
+                | DropReason::NotInEnum
+                | DropReason::Empty
+                | DropReason::Invalid { .. }
+                | DropReason::Url { .. }
+                | DropReason::SmallArea
+                | DropReason::SameSite
+                | DropReason::Anonymous
+                | DropReason::NotAPseudonym
+                | DropReason::NotClean
+                | DropReason::TooMany => {}
+            }
+            let tagged = serde_json::to_value(&reason).expect("a reason serializes");
+            assert_eq!(tagged["reason"], reason.code(), "{reason:?}");
+        }
+    }
 }

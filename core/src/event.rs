@@ -27,7 +27,7 @@ use crate::transform::language::clean_language;
 use crate::transform::location::{CleanLocation, RawLocation, clean_location};
 use crate::transform::screen::ScreenClass;
 use crate::transform::time::UnixTime;
-use crate::transform::ua::{ReducedUa, reduce};
+use crate::transform::ua::{Browser, Device, Os, ReducedUa, reduce};
 use crate::transform::url::{clean_page_url, clean_referrer};
 use crate::transform::value::{
     CleanValue, Identifiers, MAX_URL_LENGTH, clean_identifier, clean_value,
@@ -722,7 +722,11 @@ pub fn verify_event(received: &Value, schema: &Schema) -> Result<CleanEvent, Rej
     if serializes_to(&event, received) {
         return Ok(event);
     }
-    let again = serde_json::to_value(&event).expect("a clean event always serializes");
+    // `Err` is not formatted: its `Debug` would bring serde_json's error printing into the
+    // browser build for a branch that cannot run.
+    let Ok(again) = serde_json::to_value(&event) else {
+        unreachable!("a clean event always serializes")
+    };
     diff("", received, &again, 2, &mut reasons);
     if reasons.is_empty() {
         Ok(event)
@@ -766,11 +770,11 @@ fn received_context(
                     DropReason::WrongType { expected: "string" },
                 )),
             },
-            "ua" => match ReducedUa::deserialize(value) {
+            "ua" => match reduced_ua(value) {
                 _ if schema.context.user_agent == UaPrecision::None => {
                     reasons.push(Drop::new(field(), DropReason::NotCaptured))
                 }
-                Ok(r) if r.is_canonical() => *ua = Some(r),
+                Some(r) if r.is_canonical() => *ua = Some(r),
                 _ => reasons.push(Drop::new(
                     field(),
                     DropReason::Invalid {
@@ -825,6 +829,101 @@ fn received_context(
 }
 
 /// Name the fields where `got` and `want` differ, descending `depth` levels into objects.
+/// Every browser family, OS family and device class, for reading their names back.
+const BROWSERS: [Browser; 13] = [
+    Browser::Chrome,
+    Browser::Edge,
+    Browser::Firefox,
+    Browser::Safari,
+    Browser::Opera,
+    Browser::SamsungInternet,
+    Browser::Brave,
+    Browser::Vivaldi,
+    Browser::Yandex,
+    Browser::UcBrowser,
+    Browser::InternetExplorer,
+    Browser::Chromium,
+    Browser::Other,
+];
+const OSES: [Os; 7] = [
+    Os::Windows,
+    Os::MacOs,
+    Os::Ios,
+    Os::Android,
+    Os::Linux,
+    Os::ChromeOs,
+    Os::Other,
+];
+const DEVICES: [Device; 5] = [
+    Device::Desktop,
+    Device::Mobile,
+    Device::Tablet,
+    Device::Bot,
+    Device::Other,
+];
+
+/// A received reduced user agent, read as `serde` would read it into [`ReducedUa`] (unknown
+/// keys refused, `browser_major` optional, the array form of a struct accepted), by hand:
+/// serde's typed deserializer with its error messages is the largest single thing it would
+/// add to the browser build, which runs this check on its stored queue. `None` is what serde
+/// refuses; a test holds the two together.
+fn reduced_ua(v: &Value) -> Option<ReducedUa> {
+    let major = |v: &Value| match v {
+        Value::Null => Some(None),
+        _ => v.as_u64().and_then(|n| u16::try_from(n).ok()).map(Some),
+    };
+    match v {
+        Value::Object(map) => {
+            let (mut browser, mut browser_major, mut os, mut device) = (None, None, None, None);
+            for (key, value) in map {
+                match key.as_str() {
+                    "browser" => browser = Some(variant(value, &BROWSERS)?),
+                    "browser_major" => browser_major = major(value)?,
+                    "os" => os = Some(variant(value, &OSES)?),
+                    "device" => device = Some(variant(value, &DEVICES)?),
+                    _ => return None,
+                }
+            }
+            Some(ReducedUa {
+                browser: browser?,
+                browser_major,
+                os: os?,
+                device: device?,
+            })
+        }
+        Value::Array(items) => match items.as_slice() {
+            [browser, browser_major, os, device] => Some(ReducedUa {
+                browser: variant(browser, &BROWSERS)?,
+                browser_major: major(browser_major)?,
+                os: variant(os, &OSES)?,
+                device: variant(device, &DEVICES)?,
+            }),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// The unit variant of `all` that serializes as the name `v` gives: a string, or serde's
+/// externally tagged form `{"name": null}`.
+fn variant<T: Serialize + Copy>(v: &Value, all: &[T]) -> Option<T> {
+    let name = match v {
+        Value::String(name) => name,
+        Value::Object(map) if map.len() == 1 => match map.iter().next() {
+            Some((name, Value::Null)) => name,
+            _ => return None,
+        },
+        _ => return None,
+    };
+    all.iter().copied().find(|x| {
+        serde_json::to_value(x)
+            .ok()
+            .as_ref()
+            .and_then(Value::as_str)
+            == Some(name)
+    })
+}
+
 fn diff(path: &str, got: &Value, want: &Value, depth: usize, out: &mut Vec<Drop>) {
     if got == want {
         return;
@@ -836,12 +935,14 @@ fn diff(path: &str, got: &Value, want: &Value, depth: usize, out: &mut Vec<Drop>
         ));
         return;
     };
-    let mut keys: Vec<&String> = g.keys().chain(w.keys()).collect();
+    // `&str`, not `&String`: the same sort the text rules use, so the browser build carries
+    // one copy of it.
+    let mut keys: Vec<&str> = g.keys().chain(w.keys()).map(String::as_str).collect();
     keys.sort_unstable();
     keys.dedup();
     for k in keys {
         let p = if path.is_empty() {
-            k.clone()
+            k.to_owned()
         } else {
             format!("{path}.{k}")
         };
@@ -1252,7 +1353,7 @@ mod same {
 }
 
 #[cfg(all(test, not(target_arch = "wasm32")))]
-mod tests {
+mod same_tests {
     use super::*;
     use proptest::prelude::*;
     use serde_json::json;
@@ -1353,6 +1454,99 @@ mod tests {
             let want = if same { x.clone() } else { other };
             let built = serde_json::to_value(&x).expect("serializes");
             prop_assert_eq!(serializes_to(&x, &want), built == want);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn family_lists_hold_every_variant() {
+        // A new variant breaks the build here until it is added to its list.
+        let listed = |b: Browser| match b {
+            Browser::Chrome
+            | Browser::Edge
+            | Browser::Firefox
+            | Browser::Safari
+            | Browser::Opera
+            | Browser::SamsungInternet
+            | Browser::Brave
+            | Browser::Vivaldi
+            | Browser::Yandex
+            | Browser::UcBrowser
+            | Browser::InternetExplorer
+            | Browser::Chromium
+            | Browser::Other => BROWSERS.contains(&b),
+        };
+        assert!(BROWSERS.into_iter().all(listed));
+        let listed = |o: Os| match o {
+            Os::Windows
+            | Os::MacOs
+            | Os::Ios
+            | Os::Android
+            | Os::Linux
+            | Os::ChromeOs
+            | Os::Other => OSES.contains(&o),
+        };
+        assert!(OSES.into_iter().all(listed));
+        let listed = |d: Device| match d {
+            Device::Desktop | Device::Mobile | Device::Tablet | Device::Bot | Device::Other => {
+                DEVICES.contains(&d)
+            }
+        };
+        assert!(DEVICES.into_iter().all(listed));
+    }
+
+    #[test]
+    fn reduced_ua_is_read_as_serde_would() {
+        let mut cases = vec![
+            json!({"browser": "Chrome", "os": "Windows", "device": "desktop"}),
+            json!({"browser": "Samsung Internet", "browser_major": 24, "os": "Android", "device": "mobile"}),
+            json!({"browser": "UC Browser", "browser_major": null, "os": "iOS", "device": "tablet"}),
+            json!({"browser": "Internet Explorer", "browser_major": 11, "os": "macOS", "device": "bot"}),
+            json!({"browser": "Other", "os": "ChromeOS", "device": "other"}),
+            json!({"browser": {"Chrome": null}, "os": "Linux", "device": "desktop"}),
+            json!({"browser": {"Chrome": 1}, "os": "Linux", "device": "desktop"}),
+            json!({"browser": {"Chrome": null, "Edge": null}, "os": "Linux", "device": "desktop"}),
+            json!({"browser": "SamsungInternet", "os": "Android", "device": "mobile"}),
+            json!({"browser": "chrome", "os": "Windows", "device": "desktop"}),
+            json!({"browser": "Chrome", "os": "Windows", "device": "Desktop"}),
+            json!({"browser": "Chrome", "os": "Windows"}),
+            json!({"os": "Windows", "device": "desktop"}),
+            json!({"browser": "Chrome", "os": "Windows", "device": "desktop", "x": 1}),
+            json!({"browser": "Chrome", "browser_major": 65_535, "os": "Windows", "device": "desktop"}),
+            json!({"browser": "Chrome", "browser_major": 65_536, "os": "Windows", "device": "desktop"}),
+            json!({"browser": "Chrome", "browser_major": -1, "os": "Windows", "device": "desktop"}),
+            json!({"browser": "Chrome", "browser_major": 1.0, "os": "Windows", "device": "desktop"}),
+            json!({"browser": "Chrome", "browser_major": "124", "os": "Windows", "device": "desktop"}),
+            json!({"browser": null, "os": "Windows", "device": "desktop"}),
+            json!(["Edge", 124, "Windows", "desktop"]),
+            json!(["Edge", null, "Windows", "desktop"]),
+            json!(["Edge", "Windows", "desktop"]),
+            json!(["Edge", 124, "Windows", "desktop", 1]),
+            json!([]),
+            json!(null),
+            json!("Chrome"),
+            json!(1),
+        ];
+        for b in BROWSERS {
+            cases.push(
+                json!({"browser": b, "browser_major": 1, "os": "Windows", "device": "desktop"}),
+            );
+        }
+        for o in OSES {
+            cases.push(json!({"browser": "Chrome", "os": o, "device": "desktop"}));
+        }
+        for d in DEVICES {
+            cases.push(json!({"browser": "Chrome", "os": "Windows", "device": d}));
+        }
+        for case in cases {
+            let want = serde_json::from_value::<ReducedUa>(case.clone()).ok();
+            assert_eq!(reduced_ua(&case), want, "{case}");
         }
     }
 }

@@ -13,7 +13,7 @@ use serde_json::{Map, Value};
 
 use crate::drop::{Drop, DropReason, field_path};
 use crate::transform::location::RawLocation;
-use crate::transform::ua::ClientHints;
+use crate::transform::ua::{Brand, ClientHints};
 
 /// What the app and the browser know about one event.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -118,10 +118,9 @@ impl RawContext {
                 "title" => ctx.title = string(&field, value, drops),
                 "user_agent" => ctx.user_agent = string(&field, value, drops),
                 "language" => ctx.language = string(&field, value, drops),
-                "ua_hints" => match serde_json::from_value::<ClientHints>(value.clone()) {
-                    Ok(h) => ctx.ua_hints = Some(h),
-                    // serde's message may quote the value: keep only the field and the expectation.
-                    Err(_) => drops.push(Drop::new(
+                "ua_hints" => match client_hints(value) {
+                    Some(h) => ctx.ua_hints = Some(h),
+                    None => drops.push(Drop::new(
                         field,
                         DropReason::Invalid {
                             expected: "client hints object",
@@ -186,6 +185,72 @@ fn location(field: &str, v: &Value, drops: &mut Vec<Drop>) -> Option<RawLocation
     Some(loc)
 }
 
+/// Client hints as `serde` would read them into [`ClientHints`] (every field defaulted,
+/// unknown keys ignored, the array form of a struct accepted), read by hand: serde's typed
+/// deserializer with its error messages is the largest single thing it would add to the
+/// browser build. `None` is what serde refuses; a test holds the two together.
+fn client_hints(v: &Value) -> Option<ClientHints> {
+    let mut hints = ClientHints::default();
+    match v {
+        Value::Object(map) => {
+            for (key, value) in map {
+                match key.as_str() {
+                    "brands" => hints.brands = brands(value)?,
+                    "mobile" => hints.mobile = optional(value, Value::as_bool)?,
+                    "platform" => {
+                        hints.platform = optional(value, |v| v.as_str().map(str::to_owned))?
+                    }
+                    _ => {}
+                }
+            }
+        }
+        Value::Array(items) if items.len() <= 3 => {
+            if let Some(value) = items.first() {
+                hints.brands = brands(value)?;
+            }
+            if let Some(value) = items.get(1) {
+                hints.mobile = optional(value, Value::as_bool)?;
+            }
+            if let Some(value) = items.get(2) {
+                hints.platform = optional(value, |v| v.as_str().map(str::to_owned))?;
+            }
+        }
+        _ => return None,
+    }
+    Some(hints)
+}
+
+/// An `Option<T>` field: `null` is `None`, anything `read` refuses is an error (the outer
+/// `None`).
+fn optional<T>(v: &Value, read: impl Fn(&Value) -> Option<T>) -> Option<Option<T>> {
+    if v.is_null() {
+        Some(None)
+    } else {
+        read(v).map(Some)
+    }
+}
+
+fn brands(v: &Value) -> Option<Vec<Brand>> {
+    let text = |v: &Value| v.as_str().map(str::to_owned);
+    v.as_array()?
+        .iter()
+        .map(|b| match b {
+            Value::Object(map) => Some(Brand {
+                brand: text(map.get("brand")?)?,
+                version: text(map.get("version")?)?,
+            }),
+            Value::Array(pair) => match pair.as_slice() {
+                [brand, version] => Some(Brand {
+                    brand: text(brand)?,
+                    version: text(version)?,
+                }),
+                _ => None,
+            },
+            _ => None,
+        })
+        .collect()
+}
+
 fn string(field: &str, v: &Value, drops: &mut Vec<Drop>) -> Option<String> {
     match v {
         Value::String(s) => Some(s.clone()),
@@ -224,6 +289,46 @@ fn object(field: &str, v: &Value, drops: &mut Vec<Drop>) -> Map<String, Value> {
                 DropReason::WrongType { expected: "object" },
             ));
             Map::new()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn client_hints_are_read_as_serde_would() {
+        let brand = json!({"brand": "Chromium", "version": "124", "extra": 1});
+        let cases = [
+            json!({}),
+            json!({"brands": [brand], "mobile": true, "platform": "Android"}),
+            json!({"brands": [["Chromium", "124"]], "mobile": null, "platform": null}),
+            json!({"brands": [], "unknown": "ignored"}),
+            json!({"brands": null}),
+            json!({"brands": "Chromium"}),
+            json!({"brands": [{"brand": "Chromium"}]}),
+            json!({"brands": [{"brand": "Chromium", "version": 124}]}),
+            json!({"brands": [["Chromium"]]}),
+            json!({"brands": [["Chromium", "124", "x"]]}),
+            json!({"brands": ["Chromium"]}),
+            json!({"mobile": "yes"}),
+            json!({"mobile": 1}),
+            json!({"platform": 7}),
+            json!([]),
+            json!([[brand], false]),
+            json!([[], null, "macOS"]),
+            json!([[], null, "macOS", 1]),
+            json!([null]),
+            json!(null),
+            json!("hints"),
+            json!(3),
+        ];
+        for case in cases {
+            let want = serde_json::from_value::<ClientHints>(case.clone()).ok();
+            assert_eq!(client_hints(&case), want, "{case}");
         }
     }
 }

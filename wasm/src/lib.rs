@@ -23,7 +23,7 @@ pub mod persist;
 pub mod queue;
 pub mod stats;
 
-use serde_json::{Value, json};
+use serde_json::{Map, Value};
 use sieve_core::event::CleanOptions;
 use sieve_core::transform::time::UnixTime;
 use sieve_core::{Drop, DropReason, EventId, Outcome, Redaction, clean_json};
@@ -153,7 +153,17 @@ impl Client {
             max_bytes,
         ) {
             Ok(batch) => {
-                json!({"n": batch.n, "events": batch.events, "body": batch.body}).to_string()
+                // Not `json!`: it goes through `serde_json::to_value` and its error path.
+                let fields: [(&str, Value); 3] = [
+                    ("n", batch.n.into()),
+                    ("events", batch.events.into()),
+                    ("body", batch.body.into()),
+                ];
+                let mut map = Map::new();
+                for (key, value) in fields {
+                    map.insert(key.to_owned(), value);
+                }
+                Value::Object(map).to_string()
             }
             Err(NoBatch::Empty) => String::new(),
             Err(NoBatch::Unusable) => {

@@ -12,7 +12,7 @@
 //! cleaning. The bound applies to queued events; events in flight are the JS wrapper's few
 //! outstanding requests and rejoin the bound when nacked.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 
 use crate::envelope::Envelope;
 
@@ -42,7 +42,9 @@ pub enum NoBatch {
 pub struct Queue {
     events: VecDeque<String>,
     max: usize,
-    in_flight: BTreeMap<u32, Vec<String>>,
+    /// Batches in flight by number: the JS wrapper keeps only a few outstanding, so a list
+    /// searched in turn does (and keeps a map type out of the wasm).
+    in_flight: Vec<(u32, Vec<String>)>,
     next_n: u32,
     overflow: u64,
     oversized: u64,
@@ -55,7 +57,7 @@ impl Queue {
         Queue {
             events: VecDeque::new(),
             max: max.max(1),
-            in_flight: BTreeMap::new(),
+            in_flight: Vec::new(),
             // Batch numbers start at 1 so that no batch is `0`, which JS code easily mistakes
             // for "no batch".
             next_n: 1,
@@ -129,7 +131,7 @@ impl Queue {
         debug_assert_eq!(body.len(), size, "the size bookkeeping matches the body");
         let n = self.next_number();
         let events = taken.len();
-        self.in_flight.insert(n, taken);
+        self.in_flight.push((n, taken));
         Ok(TakenBatch { n, events, body })
     }
 
@@ -139,15 +141,21 @@ impl Queue {
         loop {
             let n = self.next_n;
             self.next_n = self.next_n.checked_add(1).unwrap_or(1);
-            if !self.in_flight.contains_key(&n) {
+            if !self.in_flight.iter().any(|(m, _)| *m == n) {
                 return n;
             }
         }
     }
 
+    /// Take batch `n` out of flight, if it is there.
+    fn remove_in_flight(&mut self, n: u32) -> Option<Vec<String>> {
+        let i = self.in_flight.iter().position(|(m, _)| *m == n)?;
+        Some(self.in_flight.swap_remove(i).1)
+    }
+
     /// Batch `n` was delivered: forget it. `false` if no such batch is in flight.
     pub fn ack(&mut self, n: u32) -> bool {
-        match self.in_flight.remove(&n) {
+        match self.remove_in_flight(n) {
             Some(events) => {
                 self.sent += events.len() as u64;
                 true
@@ -159,7 +167,7 @@ impl Queue {
     /// Batch `n` was not delivered: put its events back at the front, in their order. If that
     /// passes the bound, the oldest go (counted). `false` if no such batch is in flight.
     pub fn nack(&mut self, n: u32) -> bool {
-        let Some(events) = self.in_flight.remove(&n) else {
+        let Some(events) = self.remove_in_flight(n) else {
             return false;
         };
         for event in events.into_iter().rev() {
@@ -186,7 +194,7 @@ impl Queue {
 
     /// Events in flight, over all batches.
     pub fn in_flight_events(&self) -> usize {
-        self.in_flight.values().map(Vec::len).sum()
+        self.in_flight.iter().map(|(_, events)| events.len()).sum()
     }
 
     /// Events dropped because the queue was full.

@@ -8,9 +8,7 @@
 //! Not done here: the queue's own counts (queued, in flight, sent, overflow, oversized), which
 //! `queue` keeps and [`Counters::to_json`] reads.
 
-use std::collections::BTreeMap;
-
-use serde_json::{Value, json};
+use serde_json::{Map, Value};
 use sieve_core::Drop;
 
 use crate::queue::Queue;
@@ -21,29 +19,22 @@ pub struct Counters {
     /// Whole events not queued: cleaning dropped them, or storage held one that failed the
     /// collector's check.
     dropped_events: u64,
-    /// Dropped fields by reason code.
-    dropped_fields: BTreeMap<String, u64>,
+    /// Dropped fields by reason code, in the order first seen: a handful of codes at most, so
+    /// a list searched in turn (and no map type of its own in the wasm).
+    dropped_fields: Vec<(&'static str, u64)>,
     /// Calls the SDK could not act on: invalid JSON, a bad event id, an unknown batch number.
     invalid_calls: u64,
-}
-
-/// The reason code of a drop: the `reason` tag core's serializer gives it. Read through serde
-/// rather than matched here, so a reason core adds later is counted under its own code.
-fn reason_code(drop: &Drop) -> String {
-    match serde_json::to_value(&drop.reason) {
-        Ok(Value::Object(mut map)) => match map.remove("reason") {
-            Some(Value::String(code)) => code,
-            _ => String::from("other"),
-        },
-        _ => String::from("other"),
-    }
 }
 
 impl Counters {
     /// Count each drop under its reason code.
     pub fn record_drops(&mut self, drops: &[Drop]) {
         for drop in drops {
-            *self.dropped_fields.entry(reason_code(drop)).or_insert(0) += 1;
+            let code = drop.reason.code();
+            match self.dropped_fields.iter_mut().find(|(c, _)| *c == code) {
+                Some((_, n)) => *n += 1,
+                None => self.dropped_fields.push((code, 1)),
+            }
         }
     }
 
@@ -61,22 +52,37 @@ impl Counters {
     /// "dropped_fields": {reason: count}, "overflow", "invalid_calls"}`. `in_flight` counts
     /// events, like `queued`. An event too large to ever send is a dropped event.
     pub fn to_json(&self, queue: &Queue) -> String {
-        json!({
-            "queued": queue.len(),
-            "in_flight": queue.in_flight_events(),
-            "sent": queue.sent(),
-            "dropped_events": self.dropped_events + queue.oversized(),
-            "dropped_fields": self.dropped_fields,
-            "overflow": queue.overflow(),
-            "invalid_calls": self.invalid_calls,
-        })
-        .to_string()
+        // Built as a `Map` of plain values rather than with `json!`, which goes through
+        // `serde_json::to_value` and its error path for every field: the same text, less wasm.
+        // The `Map` sorts its keys, so the codes come out in order whatever order they came in.
+        let mut dropped_fields = Map::new();
+        for (code, n) in &self.dropped_fields {
+            dropped_fields.insert((*code).to_owned(), Value::from(*n));
+        }
+        let fields: [(&str, Value); 7] = [
+            ("queued", queue.len().into()),
+            ("in_flight", queue.in_flight_events().into()),
+            ("sent", queue.sent().into()),
+            (
+                "dropped_events",
+                (self.dropped_events + queue.oversized()).into(),
+            ),
+            ("dropped_fields", dropped_fields.into()),
+            ("overflow", queue.overflow().into()),
+            ("invalid_calls", self.invalid_calls.into()),
+        ];
+        let mut stats = Map::new();
+        for (key, value) in fields {
+            stats.insert(key.to_owned(), value);
+        }
+        Value::Object(stats).to_string()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
     use sieve_core::DropReason;
 
     #[test]

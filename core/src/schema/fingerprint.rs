@@ -61,9 +61,12 @@ impl<'de> serde::Deserialize<'de> for Fingerprint {
 fn canonical(v: &Value, out: &mut String, top: bool) {
     match v {
         Value::Object(map) => {
-            let mut keys: Vec<&String> = map
+            // `&str`, not `&String`: the same sort the text rules use, so the browser build
+            // carries one copy of it.
+            let mut keys: Vec<&str> = map
                 .keys()
-                .filter(|k| !(top && k.as_str() == "$schema"))
+                .map(String::as_str)
+                .filter(|k| !(top && *k == "$schema"))
                 .collect();
             keys.sort_unstable();
             out.push('{');
@@ -71,7 +74,7 @@ fn canonical(v: &Value, out: &mut String, top: bool) {
                 if i > 0 {
                     out.push(',');
                 }
-                out.push_str(&Value::String(k.clone()).to_string());
+                out.push_str(&Value::String(k.to_owned()).to_string());
                 out.push(':');
                 canonical(&map[k], out, false);
             }
