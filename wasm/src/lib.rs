@@ -106,20 +106,33 @@ impl Client {
     /// JSON. Never throws: invalid JSON, a non-object or a bad id is counted as an invalid call
     /// and reported as a drop; every dropped field is counted by its reason.
     pub fn track(&mut self, raw_json: &str, id_hex: &str) -> String {
-        let cleaned = match self.clean(raw_json, id_hex) {
-            Ok(cleaned) => cleaned,
+        match self.clean(raw_json, id_hex) {
+            Ok(cleaned) => {
+                let out = outcome_json(
+                    cleaned.text.as_deref(),
+                    &cleaned.outcome.drops,
+                    &cleaned.outcome.redactions,
+                );
+                self.queue_cleaned(cleaned);
+                out
+            }
             Err(drop) => {
                 self.counters.record_invalid_call();
-                return outcome_json(None, &[drop], &[]);
+                outcome_json(None, &[drop], &[])
             }
-        };
-        let Cleaned { outcome, text } = cleaned;
-        self.counters.record_drops(&outcome.drops);
-        match &text {
-            Some(text) => self.queue.push(text.clone()),
-            None => self.counters.record_dropped_event(),
         }
-        outcome_json(text.as_deref(), &outcome.drops, &outcome.redactions)
+    }
+
+    /// `track` without the outcome: clean, queue and count exactly as `track` does, and return
+    /// how many events are queued after it (`queued()`). What the JS wrapper calls outside
+    /// debug mode, where nothing would read the outcome: building it, copying it out of the
+    /// wasm and parsing it again cost about as much as the JS side of a call.
+    pub fn record(&mut self, raw_json: &str, id_hex: &str) -> usize {
+        match self.clean(raw_json, id_hex) {
+            Ok(cleaned) => self.queue_cleaned(cleaned),
+            Err(_) => self.counters.record_invalid_call(),
+        }
+        self.queue.len()
     }
 
     /// The outcome `track` would give, without queueing or counting anything: what a developer
@@ -239,6 +252,15 @@ impl Client {
 }
 
 impl Client {
+    /// Count a cleaned call's drops and queue its clean event, if one was kept.
+    fn queue_cleaned(&mut self, Cleaned { outcome, text }: Cleaned) {
+        self.counters.record_drops(&outcome.drops);
+        match text {
+            Some(text) => self.queue.push(text),
+            None => self.counters.record_dropped_event(),
+        }
+    }
+
     /// Parse and clean one call. `Err` is a call the SDK cannot act on at all (invalid JSON, not
     /// an object, a bad event id), with the drop to report for it.
     fn clean(&self, raw_json: &str, id_hex: &str) -> Result<Cleaned, Drop> {
