@@ -106,7 +106,7 @@ impl Client {
     /// JSON. Never throws: invalid JSON, a non-object or a bad id is counted as an invalid call
     /// and reported as a drop; every dropped field is counted by its reason.
     pub fn track(&mut self, raw_json: &str, id_hex: &str) -> String {
-        match self.clean(raw_json, id_hex) {
+        match self.clean(raw_json, id_hex, true) {
             Ok(cleaned) => {
                 let out = outcome_json(
                     cleaned.text.as_deref(),
@@ -128,7 +128,7 @@ impl Client {
     /// debug mode, where nothing would read the outcome: building it, copying it out of the
     /// wasm and parsing it again cost about as much as the JS side of a call.
     pub fn record(&mut self, raw_json: &str, id_hex: &str) -> usize {
-        match self.clean(raw_json, id_hex) {
+        match self.clean(raw_json, id_hex, false) {
             Ok(cleaned) => self.queue_cleaned(cleaned),
             Err(_) => self.counters.record_invalid_call(),
         }
@@ -138,7 +138,7 @@ impl Client {
     /// The outcome `track` would give, without queueing or counting anything: what a developer
     /// calls to see, before shipping, exactly what their instrumentation sends.
     pub fn preview(&self, raw_json: &str, id_hex: &str) -> String {
-        match self.clean(raw_json, id_hex) {
+        match self.clean(raw_json, id_hex, true) {
             Ok(Cleaned { outcome, text }) => {
                 outcome_json(text.as_deref(), &outcome.drops, &outcome.redactions)
             }
@@ -261,16 +261,18 @@ impl Client {
         }
     }
 
-    /// Parse and clean one call. `Err` is a call the SDK cannot act on at all (invalid JSON, not
-    /// an object, a bad event id), with the drop to report for it.
-    fn clean(&self, raw_json: &str, id_hex: &str) -> Result<Cleaned, Drop> {
+    /// Parse and clean one call, listing its redactions if asked. `Err` is a call the SDK
+    /// cannot act on at all (invalid JSON, not an object, a bad event id), with the drop to
+    /// report for it.
+    fn clean(&self, raw_json: &str, id_hex: &str, redactions: bool) -> Result<Cleaned, Drop> {
         let id =
             EventId::parse(id_hex).ok_or_else(|| invalid("id", "event id of 32 hex digits"))?;
-        let options = if self.anonymous {
+        let mut options = if self.anonymous {
             CleanOptions::anonymous()
         } else {
             CleanOptions::default()
         };
+        options.skip_redactions = !redactions;
         // The one parse-and-clean path, shared with the collector's `preview`.
         let outcome = clean_json(raw_json, &self.config.schema, &self.config.key, id, options);
         // Text that is not a JSON object is a call the SDK cannot act on at all (a bad call);
