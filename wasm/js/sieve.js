@@ -333,7 +333,11 @@ export const identify = safe('identify', (userId, traits) => {
 /** Set the group of a kind (e.g. "org"), kept in memory only and hashed by core. */
 export const group = safe('group', (kind, id) => {
   if (typeof kind !== 'string' || !kind || !isId(id)) return bad('group: needs a kind and an id');
-  identity.groups = { ...identity.groups, [kind]: id }; // replaced, as traits are
+  // Replaced, never mutated (as traits are), so waiting calls keep the groups they were made
+  // with. Assigned rather than spread in, so a kind such as `__proto__` does what it did.
+  const groups = { ...identity.groups };
+  groups[kind] = id;
+  identity.groups = groups;
 });
 
 /** Record a `page_view`; automatic on load and SPA navigation unless `autoPage: false`. */
