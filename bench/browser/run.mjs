@@ -11,7 +11,11 @@
 // /v1/config is the real config of a collector started once with bench/schema.json, so the
 // SDK cleans under the benchmark schema exactly as in production.
 //
-// Writes bench/results/browser.json.   node bench/browser/run.mjs [--quick]
+// Writes bench/results/browser.json.   node bench/browser/run.mjs [--quick] [--cpu-profile DIR]
+//
+// --cpu-profile DIR: also record a V8 CPU profile of every SDK page (CDP Profiler, sampled every
+// 50 µs) as DIR/<sdk>-<rep>.cpuprofile, for Chromium DevTools or a script to read. The sampler
+// slows the page, so the timings of such a run are for finding where time goes, not for ratios.
 
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -28,6 +32,8 @@ const quick = process.argv.includes('--quick');
 const REPS = quick ? 1 : 8; // fresh pages per SDK, interleaved
 const CALLS = quick ? 200 : 400; // timed track() calls per page (after 200 warm-up calls)
 const WASM_REPS = quick ? 2 : 7;
+const profileArg = process.argv.indexOf('--cpu-profile');
+const profileDir = profileArg > 0 ? path.resolve(process.argv[profileArg + 1] || 'cpu-profiles') : null;
 const event = JSON.parse(fs.readFileSync(path.join(root, 'bench/event.json'), 'utf8'));
 const peers = JSON.parse(fs.readFileSync(path.join(root, 'bench/peers.json'), 'utf8')).sdks;
 const peer = (n) => peers.find((p) => p.name === n);
@@ -110,10 +116,10 @@ const median = (xs) => pct(xs, 50);
 let crashes = 0;
 
 /** One fresh page; a renderer crash (seen once on this busy machine) is retried twice. */
-async function runPage(base, sdk) {
+async function runPage(base, sdk, rep = 0) {
   for (let attempt = 0; ; attempt++) {
     try {
-      return await runPageOnce(base, sdk);
+      return await runPageOnce(base, sdk, rep);
     } catch (e) {
       if (attempt >= 2 || !/crashed|closed/i.test(String(e))) throw e;
       crashes++;
@@ -122,8 +128,15 @@ async function runPage(base, sdk) {
   }
 }
 
-async function runPageOnce(base, sdk) {
+async function runPageOnce(base, sdk, rep) {
   const page = await browser.newPage();
+  const profiling = profileDir && !sdk.startsWith('wasm');
+  const cdp = profiling && (await browser.newCDPSession(page));
+  if (cdp) {
+    await cdp.send('Profiler.enable');
+    await cdp.send('Profiler.setSamplingInterval', { interval: 50 });
+    await cdp.send('Profiler.start');
+  }
   const errors = [];
   page.on('crash', () => console.error(`browser: ${sdk} renderer crashed`));
   page.on('pageerror', (e) => errors.push(String(e)));
@@ -135,6 +148,11 @@ async function runPageOnce(base, sdk) {
       throw new Error(`${sdk} page: ${e.message.split('\n')[0]} (${JSON.stringify(where)}; errors: ${errors.slice(0, 3).join(' | ')})`);
     });
   r.isolated = await page.evaluate(() => self.crossOriginIsolated);
+  if (cdp) {
+    const { profile } = await cdp.send('Profiler.stop');
+    fs.mkdirSync(profileDir, { recursive: true });
+    fs.writeFileSync(path.join(profileDir, `${sdk}-${rep}.cpuprofile`), JSON.stringify(profile));
+  }
   await page.close().catch(() => {});
   if (r.error) throw new Error(`${sdk}: ${r.error}`);
   if (errors.length) console.error(`browser: ${sdk} page errors: ${errors.slice(0, 3).join(' | ')}`);
@@ -159,7 +177,7 @@ async function main() {
   const raw = Object.fromEntries(SDKS.map((s) => [s, []]));
   for (let rep = 0; rep < REPS; rep++) {
     // Interleaved, so a burst of load from elsewhere on this machine hits every SDK alike.
-    for (const sdk of SDKS) raw[sdk].push(await runPage(base, sdk));
+    for (const sdk of SDKS) raw[sdk].push(await runPage(base, sdk, rep));
   }
   const wasm = [];
   const streaming = [];

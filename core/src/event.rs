@@ -224,12 +224,19 @@ pub struct CleanOptions {
     /// The visitor signalled Global Privacy Control or Do Not Track: send no identifier at all
     /// (user, groups, identifier properties and traits), only anonymous events.
     pub anonymous: bool,
+    /// Leave [`Outcome::redactions`] empty, for a caller that never reads it (the browser SDK
+    /// outside debug mode). The clean event and the drops are the same; only the list of
+    /// changes is not built, which saves naming each changed field (a scrub of its key).
+    pub skip_redactions: bool,
 }
 
 impl CleanOptions {
     /// Options for an anonymous visitor (GPC or DNT).
     pub fn anonymous() -> Self {
-        Self { anonymous: true }
+        Self {
+            anonymous: true,
+            ..Self::default()
+        }
     }
 }
 
@@ -348,8 +355,20 @@ impl<'s> Pipeline<'s> {
         self.drops.push(Drop::new(field, reason));
     }
 
+    /// Record that `field` was changed by `rule`; the field is named only when it is listed.
+    fn redact<F: Into<String>>(&mut self, field: impl FnOnce() -> F, rule: impl Into<String>) {
+        if !self.options.skip_redactions {
+            let field = field();
+            self.redactions.push(Redaction::new(field, rule));
+        }
+    }
+
     fn run(mut self, raw: RawRef<'_>, id: EventId) -> Outcome {
         let event = self.event(raw, id);
+        // A location's redactions are pushed by `clean_location` itself.
+        if self.options.skip_redactions {
+            self.redactions.clear();
+        }
         Outcome {
             event,
             drops: self.drops,
@@ -442,7 +461,7 @@ impl<'s> Pipeline<'s> {
         match clean_identifier(id_field, raw, self.ids) {
             Ok(p) => {
                 if matches!(self.ids, Identifiers::Hash(_)) {
-                    self.redactions.push(Redaction::new(field(), "hashed"));
+                    self.redact(field, "hashed");
                 }
                 Some(p)
             }
@@ -483,7 +502,7 @@ impl<'s> Pipeline<'s> {
             ) {
                 Ok((v, rule)) => {
                     if let Some(rule) = rule {
-                        self.redactions.push(Redaction::new(field(), rule));
+                        self.redact(field, rule);
                     }
                     out.insert(name.clone(), v);
                 }
@@ -524,7 +543,7 @@ impl<'s> Pipeline<'s> {
                 }
             }
             if out.url.is_some() && out.url.as_deref() != url.as_deref() {
-                self.redactions.push(Redaction::new("context.url", "url"));
+                self.redact(|| "context.url", "url");
             }
         }
         if let Some(r) = referrer.as_deref().filter(|r| !r.is_empty()) {
@@ -538,8 +557,7 @@ impl<'s> Pipeline<'s> {
                 match clean_referrer(r, page_host.as_deref()) {
                     Ok(Some(origin)) => {
                         if origin != r {
-                            self.redactions
-                                .push(Redaction::new("context.referrer", "origin"));
+                            self.redact(|| "context.referrer", "origin");
                         }
                         out.referrer = Some(origin);
                     }
@@ -556,8 +574,7 @@ impl<'s> Pipeline<'s> {
                 self.drop("context.user_agent", DropReason::NotCaptured);
             } else {
                 out.ua = Some(reduce(user_agent.as_deref(), ua_hints.as_ref()));
-                self.redactions
-                    .push(Redaction::new("context.user_agent", "reduced"));
+                self.redact(|| "context.user_agent", "reduced");
             }
         }
         if let Some(lang) = language {
@@ -573,8 +590,7 @@ impl<'s> Pipeline<'s> {
                 ),
                 (_, Some(l)) => {
                     if l != *lang {
-                        self.redactions
-                            .push(Redaction::new("context.language", "coarsened"));
+                        self.redact(|| "context.language", "coarsened");
                     }
                     out.language = Some(l);
                 }
@@ -586,8 +602,7 @@ impl<'s> Pipeline<'s> {
                 (_, None) => self.drop("context.screen.width", DropReason::OutOfRange),
                 (ScreenPrecision::Class, Some(c)) => {
                     out.screen = Some(c);
-                    self.redactions
-                        .push(Redaction::new("context.screen", "coarsened:class"));
+                    self.redact(|| "context.screen", "coarsened:class");
                 }
             }
         }

@@ -201,18 +201,28 @@ function record(event, props) {
   clean(call);
 }
 
-// A call as it stands now. Props are copied, so a later change by the app does not alter the
-// event. Only the URL can change before the config arrives (SPA navigation), so only it is read
-// ahead; it stays in memory and raw() leaves it out if the schema does not want it.
+// A call as it stands now. Props are kept as their JSON text, a copy a later change by the app
+// cannot alter, and the text raw() splices in as it is (serialising once, not copying and then
+// serialising). The identity's maps are replaced, never mutated, so they are taken as they are.
+// Only the URL can change before the config arrives (SPA navigation), so only it is read ahead;
+// it stays in memory and raw() leaves it out if the schema does not want it.
 const makeCall = (event, props) => ({
   event,
   timestamp: new Date().toISOString(),
-  props: props && JSON.parse(JSON.stringify(props)),
+  props: props && json(props),
   user_id: identity.user_id,
-  groups: { ...identity.groups },
+  groups: identity.groups,
   traits: identity.traits,
   href: location.href,
 });
+
+// JSON text of props or traits; one whose toJSON yields nothing is a bad call, as JSON.parse of
+// nothing was before.
+function json(v) {
+  const text = JSON.stringify(v);
+  if (text === undefined) throw new TypeError('not representable as JSON');
+  return text;
+}
 
 function drain() {
   if (!clients.length) return;
@@ -221,37 +231,57 @@ function drain() {
   for (const call of calls) clean(call);
 }
 
-// The raw event of docs/events.md, with only the context the schema captures.
+// The raw event of docs/events.md as JSON text, with only the context the schema captures.
 function raw(call) {
-  const want = (k) => ((config.schema && config.schema.context) || {})[k] !== 'none';
-  const context = {};
-  if (want('url')) context.url = call.href;
-  if (want('referrer') && document.referrer) context.referrer = document.referrer;
-  if (want('user_agent')) {
-    context.user_agent = navigator.userAgent;
-    const h = navigator.userAgentData; // client hints: Chromium only
-    if (h) {
-      context.ua_hints = {
-        brands: (h.brands || []).map(({ brand, version }) => ({ brand, version })),
-        mobile: h.mobile,
-        platform: h.platform,
-      };
-    }
-  }
-  if (want('language') && navigator.language) context.language = navigator.language;
-  // The width decides the size class; the height is never sent, so it is not read.
-  if (want('screen') && self.screen) context.screen = { width: screen.width };
-  const r = { event: call.event, timestamp: call.timestamp, context };
-  if (call.props) r.props = call.props;
-  if (call.user_id !== undefined) r.user_id = call.user_id;
-  if (Object.keys(call.groups).length) r.groups = call.groups;
-  if (Object.keys(call.traits).length) r.traits = call.traits;
-  return JSON.stringify(r);
+  let r = `{"event":${JSON.stringify(call.event)},"timestamp":"${call.timestamp}","context":${context(call.href)}`;
+  if (call.props) r += `,"props":${call.props}`;
+  if (call.user_id !== undefined) r += `,"user_id":${JSON.stringify(call.user_id)}`;
+  if (Object.keys(call.groups).length) r += `,"groups":${JSON.stringify(call.groups)}`;
+  if (Object.keys(call.traits).length) r += `,"traits":${JSON.stringify(call.traits)}`;
+  return r + '}';
 }
 
-// 128 random bits, for the collector to drop a batch that arrives twice.
-const newId = () =>
-  Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, '0')).join('');
+// The context's JSON text. The user agent and its client hints cannot change while the page
+// lives: read once per config (which says whether they are wanted). The URL, referrer, language
+// and screen width can (SPA navigation, a language setting, a window moved to another screen):
+// read at every call, and the last text reused while all four stay the same.
+let ctx = { config: null };
+function context(href) {
+  const want = (k) => ((config.schema && config.schema.context) || {})[k] !== 'none';
+  if (ctx.config !== config) ctx = { config, ua: want('user_agent') ? userAgent() : null, text: '' };
+  const url = want('url') ? href : undefined;
+  const referrer = (want('referrer') && document.referrer) || undefined;
+  const language = (want('language') && navigator.language) || undefined;
+  // The width decides the size class; the height is never sent, so it is not read.
+  const width = want('screen') && self.screen ? screen.width : undefined;
+  if (!ctx.text || url !== ctx.url || referrer !== ctx.referrer || language !== ctx.language || width !== ctx.width) {
+    Object.assign(ctx, { url, referrer, language, width });
+    ctx.text = JSON.stringify({ url, referrer, ...ctx.ua, language, screen: width === undefined ? undefined : { width } });
+  }
+  return ctx.text;
+}
+
+function userAgent() {
+  const ua = { user_agent: navigator.userAgent };
+  const h = navigator.userAgentData; // client hints: Chromium only
+  if (h) {
+    ua.ua_hints = {
+      brands: (h.brands || []).map(({ brand, version }) => ({ brand, version })),
+      mobile: h.mobile,
+      platform: h.platform,
+    };
+  }
+  return ua;
+}
+
+// 128 random bits as 32 hex digits, for the collector to drop a batch that arrives twice.
+const idWords = new Uint32Array(4);
+function newId() {
+  crypto.getRandomValues(idWords);
+  let id = '';
+  for (const w of idWords) id += w.toString(16).padStart(8, '0');
+  return id;
+}
 
 function hasEvent(name) {
   if (config.schema && config.schema.events && config.schema.events[name]) return true;
@@ -262,9 +292,15 @@ function hasEvent(name) {
 function clean(call) {
   try {
     if (call.event === 'page_view' && !hasEvent('page_view')) return;
-    const out = JSON.parse(client().track(raw(call), newId()));
-    report(call.event, out);
-    if (client().queued() >= opts.batchSize) pump();
+    const c = client();
+    let queued;
+    // The outcome is read only in debug mode; otherwise `record` cleans and queues alike
+    // without building it, copying it out of the wasm and parsing it.
+    if (opts.debug) {
+      report(call.event, JSON.parse(c.track(raw(call), newId())));
+      queued = c.queued();
+    } else queued = c.record(raw(call), newId());
+    if (queued >= opts.batchSize) pump();
     else arm();
   } catch (e) {
     bad(`${call.event}: ${(e && e.message) || e}`); // e.g. props that JSON cannot hold
@@ -297,7 +333,11 @@ export const identify = safe('identify', (userId, traits) => {
 /** Set the group of a kind (e.g. "org"), kept in memory only and hashed by core. */
 export const group = safe('group', (kind, id) => {
   if (typeof kind !== 'string' || !kind || !isId(id)) return bad('group: needs a kind and an id');
-  identity.groups[kind] = id;
+  // Replaced, never mutated (as traits are), so waiting calls keep the groups they were made
+  // with. Assigned rather than spread in, so a kind such as `__proto__` does what it did.
+  const groups = { ...identity.groups };
+  groups[kind] = id;
+  identity.groups = groups;
 });
 
 /** Record a `page_view`; automatic on load and SPA navigation unless `autoPage: false`. */

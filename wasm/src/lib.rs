@@ -106,26 +106,39 @@ impl Client {
     /// JSON. Never throws: invalid JSON, a non-object or a bad id is counted as an invalid call
     /// and reported as a drop; every dropped field is counted by its reason.
     pub fn track(&mut self, raw_json: &str, id_hex: &str) -> String {
-        let cleaned = match self.clean(raw_json, id_hex) {
-            Ok(cleaned) => cleaned,
+        match self.clean(raw_json, id_hex, true) {
+            Ok(cleaned) => {
+                let out = outcome_json(
+                    cleaned.text.as_deref(),
+                    &cleaned.outcome.drops,
+                    &cleaned.outcome.redactions,
+                );
+                self.queue_cleaned(cleaned);
+                out
+            }
             Err(drop) => {
                 self.counters.record_invalid_call();
-                return outcome_json(None, &[drop], &[]);
+                outcome_json(None, &[drop], &[])
             }
-        };
-        let Cleaned { outcome, text } = cleaned;
-        self.counters.record_drops(&outcome.drops);
-        match &text {
-            Some(text) => self.queue.push(text.clone()),
-            None => self.counters.record_dropped_event(),
         }
-        outcome_json(text.as_deref(), &outcome.drops, &outcome.redactions)
+    }
+
+    /// `track` without the outcome: clean, queue and count exactly as `track` does, and return
+    /// how many events are queued after it (`queued()`). What the JS wrapper calls outside
+    /// debug mode, where nothing would read the outcome: building it, copying it out of the
+    /// wasm and parsing it again cost about as much as the JS side of a call.
+    pub fn record(&mut self, raw_json: &str, id_hex: &str) -> usize {
+        match self.clean(raw_json, id_hex, false) {
+            Ok(cleaned) => self.queue_cleaned(cleaned),
+            Err(_) => self.counters.record_invalid_call(),
+        }
+        self.queue.len()
     }
 
     /// The outcome `track` would give, without queueing or counting anything: what a developer
     /// calls to see, before shipping, exactly what their instrumentation sends.
     pub fn preview(&self, raw_json: &str, id_hex: &str) -> String {
-        match self.clean(raw_json, id_hex) {
+        match self.clean(raw_json, id_hex, true) {
             Ok(Cleaned { outcome, text }) => {
                 outcome_json(text.as_deref(), &outcome.drops, &outcome.redactions)
             }
@@ -239,16 +252,27 @@ impl Client {
 }
 
 impl Client {
-    /// Parse and clean one call. `Err` is a call the SDK cannot act on at all (invalid JSON, not
-    /// an object, a bad event id), with the drop to report for it.
-    fn clean(&self, raw_json: &str, id_hex: &str) -> Result<Cleaned, Drop> {
+    /// Count a cleaned call's drops and queue its clean event, if one was kept.
+    fn queue_cleaned(&mut self, Cleaned { outcome, text }: Cleaned) {
+        self.counters.record_drops(&outcome.drops);
+        match text {
+            Some(text) => self.queue.push(text),
+            None => self.counters.record_dropped_event(),
+        }
+    }
+
+    /// Parse and clean one call, listing its redactions if asked. `Err` is a call the SDK
+    /// cannot act on at all (invalid JSON, not an object, a bad event id), with the drop to
+    /// report for it.
+    fn clean(&self, raw_json: &str, id_hex: &str, redactions: bool) -> Result<Cleaned, Drop> {
         let id =
             EventId::parse(id_hex).ok_or_else(|| invalid("id", "event id of 32 hex digits"))?;
-        let options = if self.anonymous {
+        let mut options = if self.anonymous {
             CleanOptions::anonymous()
         } else {
             CleanOptions::default()
         };
+        options.skip_redactions = !redactions;
         // The one parse-and-clean path, shared with the collector's `preview`.
         let outcome = clean_json(raw_json, &self.config.schema, &self.config.key, id, options);
         // Text that is not a JSON object is a call the SDK cannot act on at all (a bad call);

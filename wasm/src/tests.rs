@@ -465,3 +465,41 @@ fn config_errors_name_the_field_and_never_the_value() {
     let e = Client::new("{", "").expect_err("not json");
     assert_eq!(e, "config: expected a json object");
 }
+
+#[test]
+fn record_queues_and_counts_exactly_what_track_does() {
+    let calls = [
+        signup().to_string(),
+        page_view(1),
+        "{not json".to_owned(),
+        r#"{"event":"secret_thing","timestamp":"2026-11-22T17:00:00Z"}"#.to_owned(),
+        page_view(2),
+    ];
+    let (mut tracked, mut recorded) = (client(""), client(""));
+    for (i, raw) in calls.iter().enumerate() {
+        let i = u32::try_from(i).expect("few calls");
+        tracked.track(raw, &id(i));
+        assert_eq!(recorded.record(raw, &id(i)), tracked.queued(), "call {i}");
+    }
+    assert_eq!(recorded.queued(), 3);
+    assert_eq!(recorded.stats(), tracked.stats());
+    // Byte for byte the same queue: skipping the redaction list changes no clean event.
+    assert_eq!(recorded.export_queue(), tracked.export_queue());
+    // A bad id is an invalid call for `record` too.
+    assert_eq!(recorded.record(&page_view(3), "not an id"), 3);
+    assert_eq!(stats(&recorded)["invalid_calls"], 2);
+}
+
+#[test]
+fn skipping_redactions_changes_nothing_else() {
+    let (raw, _) = RawEvent::from_value(&signup()).expect("raw event");
+    let id = EventId::parse(&id(1)).expect("id");
+    let listed = clean_event(&raw, &schema(), &key(), id, CleanOptions::default());
+    let mut options = CleanOptions::default();
+    options.skip_redactions = true;
+    let skipped = clean_event(&raw, &schema(), &key(), id, options);
+    assert!(!listed.redactions.is_empty());
+    assert!(skipped.redactions.is_empty());
+    assert_eq!(skipped.event, listed.event);
+    assert_eq!(skipped.drops, listed.drops);
+}
