@@ -174,9 +174,17 @@ pub enum StoreConfig {
 
 /// The embedded store's tables. `events.id` is the primary key, which is what makes a retried
 /// batch store nothing twice; `time` is indexed for retention, export and reports.
+///
+/// `events` is a rowid table: rows (about 1.3 KB each, most of it `data`) are appended in
+/// arrival order, and the id's unique index holds only the 32-character ids. Files created
+/// before 2026-11-22 have it `WITHOUT ROWID`, keyed by the id itself; both layouts have the
+/// same columns and constraints, and every statement here works on either. The old layout
+/// is what SQLite advises against for rows over ~1/20 of a page: the whole row is the b-tree
+/// key, so its interior pages hold a handful of ~1 KB keys each (a deep tree, overflow pages),
+/// and a group commit of ~25 events wrote ~170 pages to the log (BENCHMARKS.md).
 pub const SQLITE_DDL: &str = "
 CREATE TABLE IF NOT EXISTS events (
-    id      TEXT PRIMARY KEY,   -- 32 hex: the SDK's event id
+    id      TEXT PRIMARY KEY NOT NULL,  -- 32 hex: the SDK's event id
     site    TEXT NOT NULL,
     schema  TEXT NOT NULL,      -- 64 hex: fingerprint of the schema it was verified under
     epoch   TEXT NOT NULL,      -- key epoch whose pepper re-keyed the pseudonyms
@@ -184,7 +192,7 @@ CREATE TABLE IF NOT EXISTS events (
     time    INTEGER NOT NULL,   -- unix seconds, truncated
     visitor TEXT,               -- cookieless daily visitor pseudonym
     data    TEXT NOT NULL       -- clean event JSON, pseudonyms re-keyed
-) WITHOUT ROWID;
+);
 CREATE INDEX IF NOT EXISTS events_time ON events(time);
 CREATE INDEX IF NOT EXISTS events_event_time ON events(event, time);
 CREATE TABLE IF NOT EXISTS schemas (
