@@ -1,6 +1,8 @@
 //! The collector end to end: the router driven with `oneshot` (fixed clock, real SQLite store,
 //! real key file), and the real binary on `127.0.0.1:0`, killed with SIGKILL while clients send.
 
+mod common;
+
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -8,6 +10,7 @@ use std::sync::{Arc, Mutex};
 use axum::body::Body;
 use axum::extract::connect_info::MockConnectInfo;
 use axum::http::{Request, StatusCode, header};
+use common::Server;
 use http_body_util::BodyExt;
 use serde_json::{Value, json};
 use sieve_collector::app::{AppState, Clock, app};
@@ -783,58 +786,25 @@ async fn no_ip_cookie_or_authorization_reaches_store_keys_or_logs() {
 // ---------------------------------------------------------------------------------------------
 // The real binary.
 
-struct Server {
-    child: std::process::Child,
-    base: String,
-}
-
-impl Server {
-    fn start(data: &Path) -> Server {
-        use std::io::BufRead;
-        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_sieve-collector"))
-            .args([
-                "serve",
-                "--schema",
-                SCHEMA_PATH,
-                "--listen",
-                "127.0.0.1:0",
-                "--write-key",
-                WRITE_KEY,
-                "--allow-origin",
-                ORIGIN,
-            ])
-            .arg("--data-dir")
-            .arg(data)
-            .env("SIEVE_LOG", "warn")
-            .stdout(std::process::Stdio::piped())
-            .spawn()
-            .expect("start the collector");
-        let stdout = child.stdout.take().expect("stdout");
-        let mut line = String::new();
-        std::io::BufReader::new(stdout)
-            .read_line(&mut line)
-            .expect("read the address");
-        let base = line
-            .trim()
-            .strip_prefix("listening on ")
-            .expect("address line")
-            .to_owned();
-        Server { child, base }
-    }
-
-    fn config(&self) -> Value {
-        reqwest::blocking::get(format!("{}/v1/config", self.base))
-            .expect("config")
-            .json()
-            .expect("json")
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// The real binary on `data`, with the test's schema, write key and origin.
+fn start_server(data: &Path) -> Server {
+    let mut serve = std::process::Command::new(env!("CARGO_BIN_EXE_sieve-collector"));
+    serve
+        .args([
+            "serve",
+            "--schema",
+            SCHEMA_PATH,
+            "--listen",
+            "127.0.0.1:0",
+            "--write-key",
+            WRITE_KEY,
+            "--allow-origin",
+            ORIGIN,
+        ])
+        .arg("--data-dir")
+        .arg(data)
+        .env("SIEVE_LOG", "warn");
+    Server::spawn(serve)
 }
 
 fn post_blocking(client: &reqwest::blocking::Client, base: &str, body: &str) -> Option<Value> {
@@ -880,7 +850,7 @@ fn live_batch(config: &Value, client: u8, n: u32) -> Value {
 #[test]
 fn real_server_answers_over_http() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let server = Server::start(dir.path());
+    let server = start_server(dir.path());
     let cfg = server.config();
     let client = reqwest::blocking::Client::new();
     let body = post_blocking(&client, &server.base, &live_batch(&cfg, 1, 1).to_string())
@@ -897,7 +867,7 @@ fn real_server_answers_over_http() {
 fn sigkill_loses_no_acknowledged_event() {
     let dir = tempfile::tempdir().expect("tempdir");
     let data = dir.path().join("data");
-    let mut server = Server::start(&data);
+    let mut server = start_server(&data);
     let cfg = server.config();
     let acked: Arc<Mutex<Vec<String>>> = Arc::default();
     let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
@@ -947,7 +917,7 @@ fn sigkill_loses_no_acknowledged_event() {
     assert!(acked.len() >= 200);
 
     // Restart on the same data: every acknowledged event is there, once.
-    let server = Server::start(&data);
+    let server = start_server(&data);
     let conn = rusqlite::Connection::open(data.join("events.sqlite")).expect("open");
     let stored: std::collections::BTreeSet<String> = {
         let mut stmt = conn.prepare("SELECT id FROM events").expect("prepare");

@@ -131,8 +131,8 @@ fn a_cluster_stores_each_event_once_on_one_shard_through_a_replica_stop() {
         "{msg}"
     );
 
-    let a = Server::start(&conf_a);
-    let b = Server::start(&conf_b);
+    let a = start_server(&conf_a);
+    let b = start_server(&conf_b);
     let mut acked = send_retried_and_raced(&a, &b);
     assert_eq!(acked.len(), 50);
 

@@ -9,16 +9,18 @@
 //! never skip.
 
 mod cluster;
+#[path = "../common/mod.rs"]
+mod common;
 mod server;
 
 use std::collections::BTreeSet;
-use std::io::BufRead;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use common::Server;
 use server::{ClickHouse, HANG, PASSWORD};
 use sieve_collector::store::Store;
 use sieve_collector::store::clickhouse::http::Secret;
@@ -80,43 +82,9 @@ fn collector(config: &Path, args: &[&str]) -> Command {
     c
 }
 
-struct Server {
-    child: Child,
-    base: String,
-}
-
-impl Server {
-    fn start(config: &Path) -> Server {
-        let mut child = collector(config, &["serve"])
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("start the collector");
-        let stdout = child.stdout.take().expect("stdout");
-        let mut line = String::new();
-        std::io::BufReader::new(stdout)
-            .read_line(&mut line)
-            .expect("read the address");
-        let base = line
-            .trim()
-            .strip_prefix("listening on ")
-            .unwrap_or_else(|| panic!("the collector did not start: {line:?}"))
-            .to_owned();
-        Server { child, base }
-    }
-
-    fn config(&self) -> Value {
-        reqwest::blocking::get(format!("{}/v1/config", self.base))
-            .expect("config")
-            .json()
-            .expect("json")
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// A collector serving `config`.
+fn start_server(config: &Path) -> Server {
+    Server::spawn(collector(config, &["serve"]))
 }
 
 fn schema() -> Schema {
@@ -387,8 +355,8 @@ fn two_collectors_on(ch: &ClickHouse, dir: &Path) -> String {
         migrated = run_tool(&conf_a, &["migrate"]);
         assert!(migrated.contains("clickhouse store ready"), "{migrated}");
     }
-    let a = Server::start(&conf_a);
-    let b = Server::start(&conf_b);
+    let a = start_server(&conf_a);
+    let b = start_server(&conf_b);
     let acked = send_retried_and_raced(&a, &b);
     assert_eq!(acked.len(), 50);
     assert_eq!(stored_ids(ch), acked);
@@ -453,7 +421,7 @@ fn clickhouse_restart_loses_no_acknowledged_event() {
     let keys = dir.path().join("keys.json");
     let conf_a = write_config(dir.path(), "a", &ch, None, &keys, false);
     let conf_b = write_config(dir.path(), "b", &ch, None, &keys, false);
-    let servers = [Server::start(&conf_a), Server::start(&conf_b)];
+    let servers = [start_server(&conf_a), start_server(&conf_b)];
     let cfg = servers[0].config();
     let acked: Arc<Mutex<BTreeSet<String>>> = Arc::default();
     let refused = Arc::new(AtomicUsize::new(0));
