@@ -569,16 +569,21 @@ fn form_decode(s: &str) -> Cow<'_, str> {
     }
 }
 
-fn percent_encode(bytes: &[u8], keep: fn(u8) -> bool) -> String {
+fn percent_encode(bytes: &[u8], keep: impl Fn(u8) -> bool) -> String {
     let mut out = String::with_capacity(bytes.len());
     percent_encode_into(&mut out, bytes, keep);
     out
 }
 
-fn percent_encode_into(out: &mut String, bytes: &[u8], keep: fn(u8) -> bool) {
+/// Generic over `keep` so that the per-byte test is inlined rather than called.
+fn percent_encode_into(out: &mut String, bytes: &[u8], keep: impl Fn(u8) -> bool) {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
-    out.reserve(bytes.len());
-    for &b in bytes {
+    // The kept prefix (often the whole input) is copied at once: `keep` accepts only ASCII.
+    let plain = bytes.iter().position(|&b| !keep(b)).unwrap_or(bytes.len());
+    out.push_str(std::str::from_utf8(&bytes[..plain]).expect("kept bytes are ASCII"));
+    let rest = &bytes[plain..];
+    out.reserve(rest.len());
+    for &b in rest {
         if keep(b) {
             out.push(char::from(b));
         } else {
