@@ -304,7 +304,10 @@ const MAX_HOST: usize = 253;
 /// Userinfo and fragment are dropped here, before anything else sees them.
 fn split_url(raw: &str) -> Result<Parts<'_>, UrlDrop> {
     let raw = raw.trim_matches(|c: char| c.is_ascii_whitespace() || c.is_ascii_control());
-    let colon = raw.find(':').ok_or(UrlDrop::Unparseable)?;
+    let colon = raw
+        .bytes()
+        .position(|b| b == b':')
+        .ok_or(UrlDrop::Unparseable)?;
     let scheme = &raw[..colon];
     let valid_scheme = scheme
         .bytes()
@@ -327,7 +330,7 @@ fn split_url(raw: &str) -> Result<Parts<'_>, UrlDrop> {
         .strip_prefix("//")
         .ok_or(UrlDrop::Unparseable)?;
     // The fragment never leaves the browser: it often carries tokens (OAuth implicit flow).
-    let rest = rest.split('#').next().unwrap_or("");
+    let rest = cut_at_byte(rest, b'#').0;
     // Browsers treat `\` as `/` in http(s) URLs; so does the authority split.
     let auth_end = rest
         .bytes()
@@ -335,14 +338,14 @@ fn split_url(raw: &str) -> Result<Parts<'_>, UrlDrop> {
         .unwrap_or(rest.len());
     let authority = &rest[..auth_end];
     // Credentials in the URL are dropped whole.
-    let hostport = authority.rsplit('@').next().unwrap_or("");
+    let hostport = authority
+        .bytes()
+        .rposition(|b| b == b'@')
+        .map_or(authority, |k| &authority[k + 1..]);
     let (host, port) = split_host_port(hostport)?;
     let port = port.filter(|&p| p != if https { 443 } else { 80 });
     let after = &rest[auth_end..];
-    let (path, query) = match after.split_once('?') {
-        Some((path, query)) => (path, Some(query)),
-        None => (after, None),
-    };
+    let (path, query) = cut_at_byte(after, b'?');
     Ok(Parts {
         https,
         host,
@@ -362,10 +365,7 @@ fn split_host_port(hostport: &str) -> Result<(String, Option<u16>), UrlDrop> {
         };
         (format!("[{addr}]"), port)
     } else {
-        let (host, port) = match hostport.split_once(':') {
-            Some((h, p)) => (h, Some(p)),
-            None => (hostport, None),
-        };
+        let (host, port) = cut_at_byte(hostport, b':');
         // Checked before lowercasing (any case is accepted), so the copy is made only once.
         let host = host.strip_suffix('.').unwrap_or(host);
         let ok = !host.is_empty()
@@ -429,7 +429,11 @@ fn cut_at_byte(s: &str, sep: u8) -> (&str, Option<&str>) {
 
 fn clean_segment(raw: &str) -> Cow<'_, str> {
     let bytes = percent_decode(raw, false);
-    let text = String::from_utf8_lossy(&bytes);
+    let text = match &bytes {
+        // Nothing decoded: `raw` itself, already known to be UTF-8.
+        Cow::Borrowed(_) => Cow::Borrowed(raw),
+        Cow::Owned(decoded) => String::from_utf8_lossy(decoded),
+    };
     match classify_segment(&text) {
         Some(placeholder) => Cow::Borrowed(placeholder),
         // Nothing decoded and nothing to encode: the segment is its own clean form.
@@ -500,7 +504,8 @@ fn is_uuid(s: &str) -> bool {
 fn clean_query(query: Option<&str>, allowed: &[String]) -> Option<String> {
     let mut seen: Vec<Cow<'_, str>> = Vec::new();
     let mut kept = String::new();
-    for pair in split_at_bytes(query?, |b| b == b'&') {
+    let query = query?;
+    for pair in split_at_bytes(query, |b| b == b'&') {
         let (name, value) = cut_at_byte(pair, b'=');
         let value = value.unwrap_or("");
         let name = form_decode(name);
@@ -511,7 +516,10 @@ fn clean_query(query: Option<&str>, allowed: &[String]) -> Option<String> {
         seen.push(name.clone());
         let value = form_decode(value);
         if query_value_ok(&value) {
-            if !kept.is_empty() {
+            if kept.is_empty() {
+                // Sized once: what is kept is rarely longer than the whole query.
+                kept.reserve(query.len());
+            } else {
                 kept.push('&');
             }
             percent_encode_into(&mut kept, name.as_bytes(), is_unreserved);
