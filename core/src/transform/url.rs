@@ -330,7 +330,8 @@ fn split_url(raw: &str) -> Result<Parts<'_>, UrlDrop> {
         .strip_prefix("//")
         .ok_or(UrlDrop::Unparseable)?;
     // The fragment never leaves the browser: it often carries tokens (OAuth implicit flow).
-    let rest = cut_at_byte(rest, b'#').0;
+    // The whole URL is searched here: `find`'s memchr beats a byte loop over that length.
+    let rest = rest.find('#').map_or(rest, |k| &rest[..k]);
     // Browsers treat `\` as `/` in http(s) URLs; so does the authority split.
     let auth_end = rest
         .bytes()
@@ -522,9 +523,9 @@ fn clean_query(query: Option<&str>, allowed: &[String]) -> Option<String> {
             } else {
                 kept.push('&');
             }
-            percent_encode_into(&mut kept, name.as_bytes(), is_unreserved);
+            percent_encode_str_into(&mut kept, &name, is_unreserved);
             kept.push('=');
-            percent_encode_into(&mut kept, value.as_bytes(), is_unreserved);
+            percent_encode_str_into(&mut kept, &value, is_unreserved);
         }
     }
     (!kept.is_empty()).then_some(kept)
@@ -618,15 +619,19 @@ fn percent_encode(bytes: &[u8], keep: impl Fn(u8) -> bool) -> String {
     out
 }
 
+/// [`percent_encode_into`] for text: the prefix that needs no encoding (often all of it) is
+/// copied at once. `keep` accepts only ASCII, so that prefix ends on a char boundary.
+fn percent_encode_str_into(out: &mut String, s: &str, keep: impl Fn(u8) -> bool) {
+    let plain = s.bytes().position(|b| !keep(b)).unwrap_or(s.len());
+    out.push_str(&s[..plain]);
+    percent_encode_into(out, &s.as_bytes()[plain..], keep);
+}
+
 /// Generic over `keep` so that the per-byte test is inlined rather than called.
 fn percent_encode_into(out: &mut String, bytes: &[u8], keep: impl Fn(u8) -> bool) {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
-    // The kept prefix (often the whole input) is copied at once: `keep` accepts only ASCII.
-    let plain = bytes.iter().position(|&b| !keep(b)).unwrap_or(bytes.len());
-    out.push_str(std::str::from_utf8(&bytes[..plain]).expect("kept bytes are ASCII"));
-    let rest = &bytes[plain..];
-    out.reserve(rest.len());
-    for &b in rest {
+    out.reserve(bytes.len());
+    for &b in bytes {
         if keep(b) {
             out.push(char::from(b));
         } else {
@@ -1009,6 +1014,10 @@ mod tests {
             };
             let got = clean_segment(&seg);
             prop_assert_eq!(got.as_ref(), want.as_str());
+            // Encoding text copies its plain prefix whole: the same as byte by byte.
+            let mut encoded = String::new();
+            percent_encode_str_into(&mut encoded, &seg, is_unreserved);
+            prop_assert_eq!(encoded, percent_encode(seg.as_bytes(), is_unreserved));
             // The byte splitters cut where `split` and `split_once` do.
             let want: Vec<&str> = seg.split(['/', '\\']).collect();
             let got: Vec<&str> = split_at_bytes(&seg, |b| b == b'/' || b == b'\\').collect();
