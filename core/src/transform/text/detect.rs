@@ -96,6 +96,8 @@ pub(super) fn may_start_after(prev: Option<u8>) -> bool {
 /// already emitted (a label's `]` after a replacement), which keeps the scan a fixed point.
 ///
 /// `hints` must be [`Hints::of`] the same `s`.
+// Inlined so that the two cheap tests cost no call; the chain stays out of line.
+#[inline]
 pub(super) fn detect_at(s: &[u8], i: usize, prev: Option<u8>, hints: Hints) -> Option<Hit> {
     if !may_start_after(prev) || plain_word(s, i, hints) {
         return None;
@@ -156,6 +158,7 @@ impl Hints {
 
 /// [`detect_at`] without its shortcut for the inside of words (which the tests check
 /// against this).
+#[inline(never)]
 fn detect_all(s: &[u8], i: usize, prev: Option<u8>, hints: Hints) -> Option<Hit> {
     let hit = |end: Option<usize>, finding| {
         end.map(|end| Hit {
