@@ -553,8 +553,8 @@ impl<'s> Pipeline<'s> {
                 let page_host = page
                     .as_ref()
                     .and_then(|p| p.as_ref().ok())
-                    .map(|p| p.host().to_owned());
-                match clean_referrer(r, page_host.as_deref()) {
+                    .map(|p| p.host());
+                match clean_referrer(r, page_host) {
                     Ok(Some(origin)) => {
                         if origin != r {
                             self.redact(|| "context.referrer", "origin");

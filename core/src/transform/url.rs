@@ -56,6 +56,11 @@ impl CleanUrl {
         &self.url
     }
 
+    /// The cleaned URL, without copying it.
+    pub fn into_string(self) -> String {
+        self.url
+    }
+
     /// The host: lowercase, without port; an IPv6 literal keeps its brackets.
     pub fn host(&self) -> &str {
         &self.host
@@ -69,8 +74,8 @@ impl CleanUrl {
             .ok()
             .and_then(|parts| parts.query)
             .map(|q| {
-                q.split('&')
-                    .map(|p| form_decode(p.split('=').next().unwrap_or("")).into_owned())
+                split_at_bytes(q, |b| b == b'&')
+                    .map(|p| form_decode(cut_at_byte(p, b'=').0).into_owned())
                     .collect()
             })
             .unwrap_or_default();
@@ -118,8 +123,9 @@ pub fn clean_page_url(
     max_len: usize,
 ) -> Result<CleanUrl, UrlDrop> {
     let parts = split_url(raw)?;
-    let origin = parts.origin();
-    let segments: Vec<String> = path_segments(parts.path).map(clean_segment).collect();
+    let origin_len = parts.origin_len();
+    // Segments borrow from `raw` (or are placeholders) unless encoding changes them.
+    let segments: Vec<Cow<'_, str>> = path_segments(parts.path).map(clean_segment).collect();
     let query = clean_query(parts.query, allowed_query);
 
     let path_len = |k: usize| {
@@ -130,26 +136,34 @@ pub fn clean_page_url(
             .saturating_sub(1)
     };
     let mut keep = segments.len();
-    let mut url_len = origin.len() + path_len(keep) + query.as_ref().map_or(0, |q| q.len() + 1);
+    let mut url_len = origin_len + path_len(keep) + query.as_ref().map_or(0, |q| q.len() + 1);
     let query = if url_len > max_len { None } else { query };
     if query.is_none() {
-        url_len = origin.len() + path_len(keep);
+        url_len = origin_len + path_len(keep);
     }
     while url_len > max_len && keep > 0 {
         keep -= 1;
-        url_len = origin.len() + path_len(keep);
+        url_len = origin_len + path_len(keep);
     }
     if url_len > max_len {
         return Err(UrlDrop::TooLong);
     }
 
-    let mut url = origin;
+    // One buffer of the final length: no intermediate strings for the origin or the path.
+    let mut url = String::with_capacity(url_len);
+    parts.push_origin(&mut url);
     url.push('/');
-    url.push_str(&segments[..keep].join("/"));
+    for (k, segment) in segments[..keep].iter().enumerate() {
+        if k > 0 {
+            url.push('/');
+        }
+        url.push_str(segment);
+    }
     if let Some(q) = query {
         url.push('?');
         url.push_str(&q);
     }
+    debug_assert_eq!(url.len(), url_len);
     Ok(CleanUrl {
         url,
         host: parts.host,
@@ -203,13 +217,14 @@ fn same_site(a: &str, b: &str) -> bool {
 }
 
 fn registrable(host: &str) -> &str {
-    let dots: Vec<usize> = host.match_indices('.').map(|(k, _)| k).collect();
+    // The last `n` labels: after the `n`th dot from the end, or the whole host.
     let from_label = |n: usize| -> &str {
-        if dots.len() < n {
-            host
-        } else {
-            &host[dots[dots.len() - n] + 1..]
-        }
+        host.bytes()
+            .enumerate()
+            .rev()
+            .filter(|&(_, b)| b == b'.')
+            .nth(n - 1)
+            .map_or(host, |(k, _)| &host[k + 1..])
     };
     if MULTI_LABEL_SUFFIXES.contains(&from_label(2)) {
         from_label(3)
@@ -219,14 +234,21 @@ fn registrable(host: &str) -> &str {
 }
 
 /// The page host as a caller may pass it: any case, maybe with a port or trailing dot.
-fn normalize_host_arg(h: &str) -> String {
-    let h = h.trim().to_ascii_lowercase();
+fn normalize_host_arg(h: &str) -> Cow<'_, str> {
+    let h = h.trim();
     let h = if h.starts_with('[') {
-        h.split_inclusive(']').next().unwrap_or("").to_owned()
+        h.split_inclusive(']').next().unwrap_or("")
     } else {
-        h.split(':').next().unwrap_or("").to_owned()
+        h.split(':').next().unwrap_or("")
     };
-    h.trim_end_matches('.').to_owned()
+    let h = h.trim_end_matches('.');
+    // Lowercased last (it touches only letters, so the cuts above are the same); copied
+    // only when there is something to lowercase.
+    if h.bytes().any(|b| b.is_ascii_uppercase()) {
+        Cow::Owned(h.to_ascii_lowercase())
+    } else {
+        Cow::Borrowed(h)
+    }
 }
 
 // ---------------------------------------------------------------- parsing
@@ -242,16 +264,36 @@ struct Parts<'a> {
 
 impl Parts<'_> {
     fn origin(&self) -> String {
-        // Pushed rather than `format!`ed: this runs for every URL of every event.
-        let scheme = if self.https { "https://" } else { "http://" };
-        let mut origin = String::with_capacity(scheme.len() + self.host.len() + 6);
-        origin.push_str(scheme);
-        origin.push_str(&self.host);
-        if let Some(port) = self.port {
-            origin.push(':');
-            origin.push_str(&port.to_string());
-        }
+        let mut origin = String::with_capacity(self.origin_len());
+        self.push_origin(&mut origin);
         origin
+    }
+
+    /// `origin().len()`, without building it.
+    fn origin_len(&self) -> usize {
+        let scheme = if self.https { "https://" } else { "http://" };
+        let port = self.port.map_or(0, |p| {
+            1 + match p {
+                0..=9 => 1,
+                10..=99 => 2,
+                100..=999 => 3,
+                1000..=9999 => 4,
+                _ => 5,
+            }
+        });
+        scheme.len() + self.host.len() + port
+    }
+
+    /// Append the origin to `out`. Pushed rather than `format!`ed: this runs for every URL
+    /// of every event.
+    fn push_origin(&self, out: &mut String) {
+        out.push_str(if self.https { "https://" } else { "http://" });
+        out.push_str(&self.host);
+        if let Some(port) = self.port {
+            use fmt::Write as _;
+            out.push(':');
+            write!(out, "{port}").expect("writing to a String cannot fail");
+        }
     }
 }
 
@@ -262,7 +304,10 @@ const MAX_HOST: usize = 253;
 /// Userinfo and fragment are dropped here, before anything else sees them.
 fn split_url(raw: &str) -> Result<Parts<'_>, UrlDrop> {
     let raw = raw.trim_matches(|c: char| c.is_ascii_whitespace() || c.is_ascii_control());
-    let colon = raw.find(':').ok_or(UrlDrop::Unparseable)?;
+    let colon = raw
+        .bytes()
+        .position(|b| b == b':')
+        .ok_or(UrlDrop::Unparseable)?;
     let scheme = &raw[..colon];
     let valid_scheme = scheme
         .bytes()
@@ -285,19 +330,23 @@ fn split_url(raw: &str) -> Result<Parts<'_>, UrlDrop> {
         .strip_prefix("//")
         .ok_or(UrlDrop::Unparseable)?;
     // The fragment never leaves the browser: it often carries tokens (OAuth implicit flow).
-    let rest = rest.split('#').next().unwrap_or("");
+    // The whole URL is searched here: `find`'s memchr beats a byte loop over that length.
+    let rest = rest.find('#').map_or(rest, |k| &rest[..k]);
     // Browsers treat `\` as `/` in http(s) URLs; so does the authority split.
-    let auth_end = rest.find(['/', '\\', '?']).unwrap_or(rest.len());
+    let auth_end = rest
+        .bytes()
+        .position(|b| matches!(b, b'/' | b'\\' | b'?'))
+        .unwrap_or(rest.len());
     let authority = &rest[..auth_end];
     // Credentials in the URL are dropped whole.
-    let hostport = authority.rsplit('@').next().unwrap_or("");
+    let hostport = authority
+        .bytes()
+        .rposition(|b| b == b'@')
+        .map_or(authority, |k| &authority[k + 1..]);
     let (host, port) = split_host_port(hostport)?;
     let port = port.filter(|&p| p != if https { 443 } else { 80 });
     let after = &rest[auth_end..];
-    let (path, query) = match after.split_once('?') {
-        Some((path, query)) => (path, Some(query)),
-        None => (after, None),
-    };
+    let (path, query) = cut_at_byte(after, b'?');
     Ok(Parts {
         https,
         host,
@@ -317,24 +366,22 @@ fn split_host_port(hostport: &str) -> Result<(String, Option<u16>), UrlDrop> {
         };
         (format!("[{addr}]"), port)
     } else {
-        let (host, port) = match hostport.split_once(':') {
-            Some((h, p)) => (h, Some(p)),
-            None => (hostport, None),
-        };
-        let host = host.to_ascii_lowercase();
-        let host = host.strip_suffix('.').unwrap_or(&host);
+        let (host, port) = cut_at_byte(hostport, b':');
+        // Checked before lowercasing (any case is accepted), so the copy is made only once.
+        let host = host.strip_suffix('.').unwrap_or(host);
         let ok = !host.is_empty()
             && host.len() <= MAX_HOST
             && host
                 .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-')
+                .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-')
             && !host.starts_with('.')
             && !host.ends_with('.')
-            && !host.contains("..");
+            // Not `contains("..")`: a substring search costs more to set up than this.
+            && !host.as_bytes().windows(2).any(|w| w == b"..");
         if !ok {
             return Err(UrlDrop::Unparseable);
         }
-        (host.to_owned(), port)
+        (host.to_ascii_lowercase(), port)
     };
     let port = match port {
         None | Some("") => None,
@@ -351,15 +398,50 @@ fn split_host_port(hostport: &str) -> Result<(String, Option<u16>), UrlDrop> {
 /// The segments of a path (`""` and `"/"` both give one empty segment, printed as `/`).
 fn path_segments(path: &str) -> impl Iterator<Item = &str> {
     let path = path.strip_prefix(['/', '\\']).unwrap_or(path);
-    path.split(['/', '\\'])
+    split_at_bytes(path, |b| b == b'/' || b == b'\\')
 }
 
-fn clean_segment(raw: &str) -> String {
+/// `s.split(..)` for an ASCII separator, found with a byte search: the same pieces without
+/// the char searcher, whose set-up costs more than the short pieces of a URL do.
+fn split_at_bytes(s: &str, is_sep: impl Fn(u8) -> bool) -> impl Iterator<Item = &str> {
+    let mut rest = Some(s);
+    std::iter::from_fn(move || {
+        let s = rest?;
+        match s.bytes().position(&is_sep) {
+            Some(k) => {
+                rest = Some(&s[k + 1..]);
+                Some(&s[..k])
+            }
+            None => {
+                rest = None;
+                Some(s)
+            }
+        }
+    })
+}
+
+/// `s.split_once(sep)` for an ASCII separator, with what follows `None` if it is absent.
+fn cut_at_byte(s: &str, sep: u8) -> (&str, Option<&str>) {
+    match s.bytes().position(|b| b == sep) {
+        Some(k) => (&s[..k], Some(&s[k + 1..])),
+        None => (s, None),
+    }
+}
+
+fn clean_segment(raw: &str) -> Cow<'_, str> {
     let bytes = percent_decode(raw, false);
-    let text = String::from_utf8_lossy(&bytes);
+    let text = match &bytes {
+        // Nothing decoded: `raw` itself, already known to be UTF-8.
+        Cow::Borrowed(_) => Cow::Borrowed(raw),
+        Cow::Owned(decoded) => String::from_utf8_lossy(decoded),
+    };
     match classify_segment(&text) {
-        Some(placeholder) => placeholder.to_owned(),
-        None => percent_encode(&bytes, is_path_char),
+        Some(placeholder) => Cow::Borrowed(placeholder),
+        // Nothing decoded and nothing to encode: the segment is its own clean form.
+        None if matches!(bytes, Cow::Borrowed(_)) && raw.bytes().all(is_path_char) => {
+            Cow::Borrowed(raw)
+        }
+        None => Cow::Owned(percent_encode(&bytes, is_path_char)),
     }
 }
 
@@ -422,9 +504,11 @@ fn is_uuid(s: &str) -> bool {
 
 fn clean_query(query: Option<&str>, allowed: &[String]) -> Option<String> {
     let mut seen: Vec<Cow<'_, str>> = Vec::new();
-    let mut kept: Vec<String> = Vec::new();
-    for pair in query?.split('&') {
-        let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+    let mut kept = String::new();
+    let query = query?;
+    for pair in split_at_bytes(query, |b| b == b'&') {
+        let (name, value) = cut_at_byte(pair, b'=');
+        let value = value.unwrap_or("");
         let name = form_decode(name);
         if !allowed.iter().any(|a| *a == name) || seen.contains(&name) {
             continue;
@@ -433,13 +517,18 @@ fn clean_query(query: Option<&str>, allowed: &[String]) -> Option<String> {
         seen.push(name.clone());
         let value = form_decode(value);
         if query_value_ok(&value) {
-            let mut pair = percent_encode(name.as_bytes(), is_unreserved);
-            pair.push('=');
-            pair.push_str(&percent_encode(value.as_bytes(), is_unreserved));
-            kept.push(pair);
+            if kept.is_empty() {
+                // Sized once: what is kept is rarely longer than the whole query.
+                kept.reserve(query.len());
+            } else {
+                kept.push('&');
+            }
+            percent_encode_str_into(&mut kept, &name, is_unreserved);
+            kept.push('=');
+            percent_encode_str_into(&mut kept, &value, is_unreserved);
         }
     }
-    (!kept.is_empty()).then(|| kept.join("&"))
+    (!kept.is_empty()).then_some(kept)
 }
 
 /// A value is kept only when short, free of findings and not an identifier. Unlike path
@@ -524,9 +613,24 @@ fn form_decode(s: &str) -> Cow<'_, str> {
     }
 }
 
-fn percent_encode(bytes: &[u8], keep: fn(u8) -> bool) -> String {
-    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+fn percent_encode(bytes: &[u8], keep: impl Fn(u8) -> bool) -> String {
     let mut out = String::with_capacity(bytes.len());
+    percent_encode_into(&mut out, bytes, keep);
+    out
+}
+
+/// [`percent_encode_into`] for text: the prefix that needs no encoding (often all of it) is
+/// copied at once. `keep` accepts only ASCII, so that prefix ends on a char boundary.
+fn percent_encode_str_into(out: &mut String, s: &str, keep: impl Fn(u8) -> bool) {
+    let plain = s.bytes().position(|b| !keep(b)).unwrap_or(s.len());
+    out.push_str(&s[..plain]);
+    percent_encode_into(out, &s.as_bytes()[plain..], keep);
+}
+
+/// Generic over `keep` so that the per-byte test is inlined rather than called.
+fn percent_encode_into(out: &mut String, bytes: &[u8], keep: impl Fn(u8) -> bool) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    out.reserve(bytes.len());
     for &b in bytes {
         if keep(b) {
             out.push(char::from(b));
@@ -536,7 +640,6 @@ fn percent_encode(bytes: &[u8], keep: fn(u8) -> bool) -> String {
             out.push(char::from(HEX[usize::from(b & 15)]));
         }
     }
-    out
 }
 
 #[cfg(test)]
@@ -899,6 +1002,55 @@ mod tests {
 
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(1000))]
+
+        #[test]
+        fn shortcuts_match_the_plain_computation(seg in "[a-zA-Z0-9%/.:@!~_-]{0,12}|\\PC{0,12}", host in "[ a-zA-Z0-9.:\\[\\]-]{0,16}|([a-z]{1,3}\\.){0,4}(co\\.uk|github\\.io|com)") {
+            // `clean_segment` borrows a segment with nothing to decode or encode: the same
+            // text as decoding and re-encoding it.
+            let bytes = percent_decode(&seg, false);
+            let want = match classify_segment(&String::from_utf8_lossy(&bytes)) {
+                Some(p) => p.to_owned(),
+                None => percent_encode(&bytes, is_path_char),
+            };
+            let got = clean_segment(&seg);
+            prop_assert_eq!(got.as_ref(), want.as_str());
+            // Encoding text copies its plain prefix whole: the same as byte by byte.
+            let mut encoded = String::new();
+            percent_encode_str_into(&mut encoded, &seg, is_unreserved);
+            prop_assert_eq!(encoded, percent_encode(seg.as_bytes(), is_unreserved));
+            // The byte splitters cut where `split` and `split_once` do.
+            let want: Vec<&str> = seg.split(['/', '\\']).collect();
+            let got: Vec<&str> = split_at_bytes(&seg, |b| b == b'/' || b == b'\\').collect();
+            prop_assert_eq!(got, want);
+            let want = seg.split_once(':').map_or((seg.as_str(), None), |(a, b)| (a, Some(b)));
+            prop_assert_eq!(cut_at_byte(&seg, b':'), want);
+            // `registrable` counts dots from the end as collecting them did.
+            let dots: Vec<usize> = host.match_indices('.').map(|(k, _)| k).collect();
+            let from_label = |n: usize| if dots.len() < n { host.as_str() } else { &host[dots[dots.len() - n] + 1..] };
+            let want = if MULTI_LABEL_SUFFIXES.contains(&from_label(2)) { from_label(3) } else { from_label(2) };
+            prop_assert_eq!(registrable(&host), want);
+            // `normalize_host_arg` lowercases last and only when needed.
+            let h = host.trim().to_ascii_lowercase();
+            let h = if h.starts_with('[') {
+                h.split_inclusive(']').next().unwrap_or("").to_owned()
+            } else {
+                h.split(':').next().unwrap_or("").to_owned()
+            };
+            let got = normalize_host_arg(&host);
+            prop_assert_eq!(got.as_ref(), h.trim_end_matches('.'));
+            // `split_host_port` checks the host before lowercasing it.
+            if !host.contains([':', '[']) {
+                let lower = host.to_ascii_lowercase();
+                let lower = lower.strip_suffix('.').unwrap_or(&lower);
+                let old = !lower.is_empty()
+                    && lower.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-')
+                    && !lower.starts_with('.')
+                    && !lower.ends_with('.')
+                    && !lower.contains("..");
+                let new = split_host_port(&host).ok().map(|(h, _)| h);
+                prop_assert_eq!(new, old.then(|| lower.to_owned()));
+            }
+        }
 
         #[test]
         fn clean_page_url_is_idempotent(raw in realistic_url(), max in 10usize..200) {

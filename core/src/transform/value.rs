@@ -5,6 +5,8 @@
 //! Not done here: deciding whether a property is declared (the event pipeline does that) or
 //! anything about undeclared data, which never reaches this module.
 
+use std::borrow::Cow;
+
 use serde::Serialize;
 use serde_json::Value;
 
@@ -44,14 +46,15 @@ pub enum Identifiers<'k> {
 }
 
 /// Apply a declared kind's treatment to a raw value. On success, also returns the name of the
-/// rule that changed the value, if any (`hashed`, `bucketed`, `scrubbed:email`, ...).
+/// rule that changed the value, if any (`hashed`, `bucketed`, `scrubbed:email`, ...): a
+/// constant except for `scrubbed:...`, so naming the rule costs no allocation otherwise.
 pub fn clean_value(
     kind: &PropKind,
     field: IdField<'_>,
     raw: &Value,
     ids: Identifiers<'_>,
     query_allowlist: &[String],
-) -> Result<(CleanValue, Option<String>), DropReason> {
+) -> Result<(CleanValue, Option<Cow<'static, str>>), DropReason> {
     match kind {
         PropKind::Enum { values } => {
             let s = raw
@@ -85,7 +88,7 @@ pub fn clean_value(
                 .unwrap_or(n);
             Ok((
                 CleanValue::Int(snapped),
-                (snapped != n).then(|| "bucketed".to_owned()),
+                (snapped != n).then_some(Cow::Borrowed("bucketed")),
             ))
         }
         PropKind::Number { min, max, buckets } => {
@@ -104,7 +107,7 @@ pub fn clean_value(
                 .unwrap_or(n);
             Ok((
                 CleanValue::Number(snapped),
-                (snapped != n).then(|| "bucketed".to_owned()),
+                (snapped != n).then_some(Cow::Borrowed("bucketed")),
             ))
         }
         PropKind::Text { max_length } => {
@@ -116,9 +119,9 @@ pub fn clean_value(
                 let mut names: Vec<&str> = out.findings.iter().map(|f| f.name()).collect();
                 names.sort_unstable();
                 names.dedup();
-                Some(format!("scrubbed:{}", names.join(",")))
+                Some(Cow::Owned(format!("scrubbed:{}", names.join(","))))
             } else if out.text != s {
-                Some("truncated".to_owned())
+                Some(Cow::Borrowed("truncated"))
             } else {
                 None
             };
@@ -127,7 +130,7 @@ pub fn clean_value(
         PropKind::Identifier => clean_identifier(field, raw, ids).map(|p| {
             (
                 CleanValue::Pseudonym(p),
-                matches!(ids, Identifiers::Hash(_)).then(|| "hashed".to_owned()),
+                matches!(ids, Identifiers::Hash(_)).then_some(Cow::Borrowed("hashed")),
             )
         }),
         PropKind::Url => {
@@ -138,8 +141,8 @@ pub fn clean_value(
                 .map_err(|why| DropReason::Url { why })?;
             let changed = url.as_str() != s;
             Ok((
-                CleanValue::Text(url.as_str().to_owned()),
-                changed.then(|| "url".to_owned()),
+                CleanValue::Text(url.into_string()),
+                changed.then_some(Cow::Borrowed("url")),
             ))
         }
     }
@@ -155,9 +158,9 @@ pub fn clean_identifier(
 ) -> Result<Pseudonym, DropReason> {
     match ids {
         Identifiers::Hash(key) => {
-            let text = match raw {
-                Value::String(s) => s.trim().to_owned(),
-                Value::Number(n) if n.is_i64() || n.is_u64() => n.to_string(),
+            let text: Cow<'_, str> = match raw {
+                Value::String(s) => Cow::Borrowed(s.trim()),
+                Value::Number(n) if n.is_i64() || n.is_u64() => Cow::Owned(n.to_string()),
                 _ => {
                     return Err(DropReason::WrongType {
                         expected: "string or whole number",
@@ -193,7 +196,10 @@ mod tests {
         ClientKey::from_bytes([3; 32])
     }
 
-    fn clean(kind: &PropKind, raw: Value) -> Result<(Value, Option<String>), DropReason> {
+    fn clean(
+        kind: &PropKind,
+        raw: Value,
+    ) -> Result<(Value, Option<Cow<'static, str>>), DropReason> {
         clean_value(
             kind,
             IdField::Prop("p"),

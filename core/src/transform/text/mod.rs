@@ -169,8 +169,9 @@ pub fn classify_whole(s: &str) -> Option<Finding> {
 pub fn first_finding(s: &str) -> Option<Finding> {
     let b = s.as_bytes();
     let hints = detect::Hints::of(b);
-    // For a short string (a path segment, a query value) testing each byte is cheaper.
-    let urls = s.len() < 64 || may_hold_url(s);
+    // Every URL start has a `:`. For a short string (a path segment, a query value) with
+    // one, testing each byte is cheaper than the substring search.
+    let urls = b.contains(&b':') && (s.len() < 64 || may_hold_url(s));
     let mut prev = None;
     for i in 0..b.len() {
         if urls && url_start(b, i) {
@@ -219,9 +220,10 @@ fn truncate_chars(s: &mut String, max_chars: usize) {
 }
 
 /// Every URL start is `http://` or `https://`, so text without `://` (most text) holds none;
-/// one fast search of the whole text saves testing every byte.
+/// one fast search of the whole text saves testing every byte. The byte search for `:`
+/// comes first: setting up a substring search costs more than a short text does.
 fn may_hold_url(text: &str) -> bool {
-    text.contains("://")
+    text.as_bytes().contains(&b':') && text.contains("://")
 }
 
 fn url_start(b: &[u8], i: usize) -> bool {
