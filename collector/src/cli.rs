@@ -95,12 +95,8 @@ enum Command {
     Export {
         #[command(flatten)]
         source: Source,
-        /// From this time (RFC 3339 or YYYY-MM-DD), inclusive.
-        #[arg(long)]
-        from: Option<String>,
-        /// To this time (RFC 3339 or YYYY-MM-DD), exclusive.
-        #[arg(long)]
-        to: Option<String>,
+        #[command(flatten)]
+        range: TimeRange,
         /// Output format.
         #[arg(long, value_enum, default_value_t = ExportArg::Jsonl)]
         format: ExportArg,
@@ -110,12 +106,8 @@ enum Command {
     Report {
         #[command(flatten)]
         source: Source,
-        /// From this time (RFC 3339 or YYYY-MM-DD), inclusive.
-        #[arg(long)]
-        from: Option<String>,
-        /// To this time (RFC 3339 or YYYY-MM-DD), exclusive.
-        #[arg(long)]
-        to: Option<String>,
+        #[command(flatten)]
+        range: TimeRange,
         /// Smallest group shown, in distinct visitors.
         #[arg(long, default_value_t = 10)]
         k: u64,
@@ -190,6 +182,27 @@ struct Source {
     /// ClickHouse password comes from its file or SIEVE_CLICKHOUSE_PASSWORD.
     #[arg(long)]
     config: Option<PathBuf>,
+}
+
+/// The time range of `export` and `report`.
+#[derive(Debug, clap::Args)]
+struct TimeRange {
+    /// From this time (RFC 3339 or YYYY-MM-DD), inclusive.
+    #[arg(long)]
+    from: Option<String>,
+    /// To this time (RFC 3339 or YYYY-MM-DD), exclusive.
+    #[arg(long)]
+    to: Option<String>,
+}
+
+impl TimeRange {
+    /// `[from, to)` in unix seconds; an open end is unbounded.
+    fn bounds(&self) -> anyhow::Result<(i64, i64)> {
+        Ok((
+            parse_time("from", self.from.as_deref(), i64::MIN)?,
+            parse_time("to", self.to.as_deref(), i64::MAX)?,
+        ))
+    }
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -376,13 +389,11 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Export {
             source,
-            from,
-            to,
+            range,
             format,
         } => {
             let store = open_source(&source)?;
-            let from = parse_time("from", from.as_deref(), i64::MIN)?;
-            let to = parse_time("to", to.as_deref(), i64::MAX)?;
+            let (from, to) = range.bounds()?;
             let format = match format {
                 ExportArg::Jsonl => ExportFormat::Jsonl,
                 ExportArg::Csv => ExportFormat::Csv,
@@ -395,14 +406,12 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Report {
             source,
-            from,
-            to,
+            range,
             k,
             json,
         } => {
             let store = open_source(&source)?;
-            let from = parse_time("from", from.as_deref(), i64::MIN)?;
-            let to = parse_time("to", to.as_deref(), i64::MAX)?;
+            let (from, to) = range.bounds()?;
             let report = crate::report::report(&*store, from, to, k)?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&report)?);

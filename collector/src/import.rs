@@ -109,8 +109,8 @@ pub fn import(store: &dyn GroupStore, input: &mut dyn BufRead) -> anyhow::Result
 mod tests {
     use super::*;
     use crate::export::{ExportFormat, export};
+    use crate::store::StoreRead;
     use crate::store::sqlite::SqliteStore;
-    use crate::store::{Store, StoreRead};
 
     fn stored(id: u8, time: i64) -> StoredEvent {
         let id = format!("{id:032x}");

@@ -96,9 +96,6 @@ pub(crate) fn db<E: Into<Box<dyn std::error::Error + Send + Sync>>>(
 
 /// The write side of a store.
 pub trait Store: Send + Sync + 'static {
-    /// Durably store `events` in one transaction; events whose id is already stored are
-    /// skipped. Returns how many were new. Returns only after the commit is durable.
-    fn insert(&self, events: &[StoredEvent]) -> Result<usize, StoreError>;
     /// Record a schema version (idempotent by fingerprint).
     fn register_schema(&self, schema: &SchemaRecord) -> Result<(), StoreError>;
     /// Delete events whose time is before `cutoff` (unix seconds). Returns how many.

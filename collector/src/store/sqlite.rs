@@ -175,14 +175,6 @@ impl GroupStore for SqliteStore {
 }
 
 impl Store for SqliteStore {
-    fn insert(&self, events: &[StoredEvent]) -> Result<usize, StoreError> {
-        Ok(self
-            .insert_each(events)?
-            .into_iter()
-            .filter(|&new| new)
-            .count())
-    }
-
     fn register_schema(&self, schema: &SchemaRecord) -> Result<(), StoreError> {
         let SchemaRecord {
             fingerprint,

@@ -31,13 +31,22 @@ use super::{Store, StoreError, StoredEvent};
 pub const MAX_GROUP_EVENTS: usize = 10_000;
 
 /// What the writer needs beyond [`Store`]: one durable transaction that reports, per event,
-/// whether it was new. [`Store::insert`] returns only a total, which cannot be split back into
-/// per-request counts when requests in one group share ids or repeat ones already stored.
+/// whether it was new. A total alone could not be split back into per-request counts when
+/// requests in one group share ids or repeat ones already stored.
 pub trait GroupStore: Store {
     /// Durably store `events` in one transaction, skipping ids already stored (including ids
     /// earlier in the same slice). Returns one flag per event, in order: `true` if it was new.
     /// Returns only after the commit is durable; on error nothing of `events` is committed.
     fn insert_each(&self, events: &[StoredEvent]) -> Result<Vec<bool>, StoreError>;
+
+    /// [`GroupStore::insert_each`], counted: how many of `events` were new.
+    fn insert(&self, events: &[StoredEvent]) -> Result<usize, StoreError> {
+        Ok(self
+            .insert_each(events)?
+            .into_iter()
+            .filter(|&new| new)
+            .count())
+    }
 }
 
 /// Reports each successful commit: how long `insert_each` took, and how many events it held.
@@ -446,9 +455,6 @@ mod tests {
     }
 
     impl Store for TestStore {
-        fn insert(&self, events: &[StoredEvent]) -> Result<usize, StoreError> {
-            Ok(self.insert_each(events)?.into_iter().filter(|&n| n).count())
-        }
         fn register_schema(&self, _: &SchemaRecord) -> Result<(), StoreError> {
             Ok(())
         }

@@ -413,10 +413,6 @@ impl GroupStore for ClickHouseStore {
 }
 
 impl Store for ClickHouseStore {
-    fn insert(&self, events: &[StoredEvent]) -> Result<usize, StoreError> {
-        Ok(self.insert_each(events)?.into_iter().filter(|&n| n).count())
-    }
-
     fn register_schema(&self, schema: &SchemaRecord) -> Result<(), StoreError> {
         let SchemaRecord {
             fingerprint,
