@@ -98,7 +98,8 @@ if (ingest) {
   const o = ingest.overload;
   out.push(`\n**10x overload** (collector, batches of 10, open loop at ${int(o.offered_rps)} req/s offered, ${int(o.connections)} connections, ${ingest.seconds} s): `
     + `${int(o.completed)} answered (${Object.entries(o.status).map(([c, n]) => `${c}: ${int(n)}`).join(', ') || 'none'}), `
-    + `${int(o.errors)} connection errors, ${int(o.unsent)} not sent before the deadline; latency p50 ${f1(o.p50_ms)} ms, p99 ${f1(o.p99_ms)} ms; `
+    + `${int(o.errors)} connection errors, ${int(o.unsent)} not sent before the deadline; latency from the scheduled send p50 ${f1(o.p50_ms)} ms, `
+    + `p99 ${f1(o.p99_ms)} ms; from the actual send (the collector's answer time) p50 ${f1(o.service_p50_ms)} ms, p99 ${f1(o.service_p99_ms)} ms; `
     + `\`/healthz\` afterwards: ${o.healthz_after}; process alive: ${o.alive}.`);
   const m = ingest.memory;
   out.push(`\n**Peak RSS** (VmHWM) of the collector: ${f1(m.after_saturation.hwm_kb / 1024)} MiB after every saturation and half-rate phase, `
@@ -114,9 +115,17 @@ if (ingest) {
     yes(c10.saturation.rps / b10.saturation.rps >= 0.7)]);
   targets.push(['p99 < 20 ms at half of saturation (batches of 10)', `${f1(c10.half.p99_ms)} ms`, yes(c10.half.p99_ms < 20)]);
   const refused = Object.entries(o.status).filter(([c]) => c === '429' || c === '503').reduce((t, [, n]) => t + n, 0);
+  // Every answer a 2xx or a refusal (no 500, no dropped connection), the process alive, and the
+  // refusals prompt: p99 under 1 s from the moment each request was written. The latency from
+  // the *scheduled* send is shown too, but when the load generator itself falls behind (requests
+  // "not sent before the deadline": 10x this collector's saturation can be more than this
+  // machine can generate) that figure is the generator's own backlog, not the collector's.
+  const other = Object.entries(o.status).filter(([c]) => !(Number(c) < 300 || c === '429' || c === '503')).reduce((t, [, n]) => t + n, 0);
   targets.push(['10x overload answered with 429/503, memory bounded, no crash',
-    `${int(refused)} of ${int(o.completed)} answers were 429/503; alive ${o.alive}; peak RSS ${f1(m.after_overload.hwm_kb / 1024)} MiB`,
-    yes(refused > 0 && o.alive && o.p99_ms < 1000)]);
+    `${int(refused)} of ${int(o.completed)} answers were 429/503, ${int(other)} other errors, ${int(o.errors)} connection errors; alive ${o.alive}; `
+      + `peak RSS ${f1(m.after_overload.hwm_kb / 1024)} MiB; answer p99 ${f1(o.service_p99_ms)} ms from send`
+      + (o.unsent > 0 ? ` (${f1(o.p99_ms)} ms from schedule: the load generator left ${int(o.unsent)} requests unsent)` : ''),
+    yes(refused > 0 && other === 0 && o.errors === 0 && o.alive && o.service_p99_ms < 1000)]);
 } else out.push('_not measured in this run_');
 
 // ---- criterion -----------------------------------------------------------------------------
