@@ -16,8 +16,8 @@
 //! - [`wire`]: the batch that travels from browser to collector.
 //! - [`inventory`]: the data inventory auditors read, generated from the schema.
 //!
-//! The crate is `no_std` + `alloc` (tests use std), so the browser build links no std: its
-//! panic and formatting machinery is most of what std would add to the SDK (BENCHMARKS.md).
+//! The crate is `no_std` + `alloc` (tests use std), so the browser build can link no std and
+//! ship without std's panic runtime (BENCHMARKS.md, "SDK size").
 #![cfg_attr(not(test), no_std)]
 #![deny(missing_docs)]
 

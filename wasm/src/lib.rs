@@ -17,10 +17,10 @@
 //! bad calls are counted in `stats()` and answered with an outcome or an empty result.
 //!
 //! On wasm32 the crate is `no_std` (with sieve-core, serde, serde_json and wasm-bindgen, nothing
-//! in the build links std), so std's panic and formatting machinery is not in the download: a
-//! panic traps at once, as the `panic = "abort"` build did after printing nothing the page could
-//! see, and memory comes from dlmalloc, std's own allocator on this target. Native builds (the
-//! tests) use std.
+//! in the build links std), so std's panic runtime (its hook, payloads and message formatting)
+//! is not in the download: a panic traps at once, as the `panic = "abort"` build did after
+//! printing nothing the page could see, and memory comes from dlmalloc, std's own allocator on
+//! this target. Native builds (the tests) use std.
 #![cfg_attr(all(target_arch = "wasm32", not(test)), no_std)]
 #![deny(missing_docs)]
 
