@@ -6,6 +6,7 @@
 
 use serde::Serialize;
 
+use crate::prelude::*;
 use crate::transform::url::UrlDrop;
 
 /// A value that was not sent, with the field it came from and why.
@@ -45,8 +46,8 @@ pub fn field_path(section: &str, key: &str) -> String {
     }
 }
 
-impl std::fmt::Display for Drop {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl core::fmt::Display for Drop {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         write!(f, "{}: {}", self.field, self.reason)
     }
 }
@@ -127,8 +128,8 @@ impl DropReason {
     }
 }
 
-impl std::fmt::Display for DropReason {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl core::fmt::Display for DropReason {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         match self {
             Self::UndeclaredEvent => f.write_str("event not declared in the schema"),
             Self::Undeclared => f.write_str("not declared in the schema"),
@@ -172,7 +173,7 @@ impl Redaction {
 }
 
 /// Serialize a value by its `Display` text (for reasons that carry a typed cause).
-fn display<T: std::fmt::Display, S: serde::Serializer>(v: &T, s: S) -> Result<S::Ok, S::Error> {
+fn display<T: core::fmt::Display, S: serde::Serializer>(v: &T, s: S) -> Result<S::Ok, S::Error> {
     s.collect_str(v)
 }
 

@@ -11,12 +11,13 @@
 //! through the same pipeline and accepts it only if that changes nothing (every transform is
 //! idempotent), naming each field that is not clean otherwise.
 
-use std::collections::BTreeMap;
+use alloc::collections::BTreeMap;
 
 use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::drop::{Drop, DropReason, Redaction, field_path};
+use crate::prelude::*;
 use crate::raw::{RawContext, RawEvent};
 use crate::schema::{
     LanguagePrecision, LocationPrecision, ReferrerPrecision, Schema, ScreenPrecision, UaPrecision,
@@ -58,14 +59,14 @@ impl EventId {
     }
 }
 
-impl std::fmt::Display for EventId {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl core::fmt::Display for EventId {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.write_str(&encode_hex(&self.0))
     }
 }
 
-impl std::fmt::Debug for EventId {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl core::fmt::Debug for EventId {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         write!(f, "EventId({self})")
     }
 }
@@ -627,8 +628,8 @@ pub struct Rejection {
     pub reasons: Vec<Drop>,
 }
 
-impl std::fmt::Display for Rejection {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl core::fmt::Display for Rejection {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         let reasons: Vec<String> = self.reasons.iter().map(ToString::to_string).collect();
         f.write_str(&reasons.join("; "))
     }
@@ -986,6 +987,7 @@ fn serializes_to<T: Serialize + ?Sized>(value: &T, want: &Value) -> bool {
 
 #[cfg(not(target_arch = "wasm32"))]
 mod same {
+    use crate::prelude::*;
     use serde::ser::{self, Impossible, Serialize};
     use serde_json::{Map, Value};
 
@@ -996,16 +998,16 @@ mod same {
     #[derive(Debug)]
     pub(super) struct Differs;
 
-    impl std::fmt::Display for Differs {
-        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+    impl core::fmt::Display for Differs {
+        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
             f.write_str("differs")
         }
     }
 
-    impl std::error::Error for Differs {}
+    impl core::error::Error for Differs {}
 
     impl ser::Error for Differs {
-        fn custom<M: std::fmt::Display>(_: M) -> Self {
+        fn custom<M: core::fmt::Display>(_: M) -> Self {
             Differs
         }
     }

@@ -11,6 +11,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::drop::Drop;
+use crate::prelude::*;
 use crate::schema::{
     ContextPolicy, LanguagePrecision, LocationPrecision, PropDef, PropKind, ReferrerPrecision,
     Schema, ScreenPrecision, UaPrecision, UrlPrecision,
@@ -326,7 +327,7 @@ fn domain(id: IdField<'_>) -> String {
     }
 }
 
-fn range_text<T: std::fmt::Display>(min: &T, max: &T, buckets: &[T]) -> String {
+fn range_text<T: core::fmt::Display>(min: &T, max: &T, buckets: &[T]) -> String {
     if buckets.is_empty() {
         format!("number from {min} to {max}")
     } else {

@@ -15,11 +15,22 @@
 //! - [`transform`]: one module per kind of data (identifiers, URLs, text, user agent, ...).
 //! - [`wire`]: the batch that travels from browser to collector.
 //! - [`inventory`]: the data inventory auditors read, generated from the schema.
+//!
+//! The crate is `no_std` + `alloc` (tests use std), so the browser build can link no std and
+//! ship without std's panic runtime (BENCHMARKS.md, "SDK size").
+#![cfg_attr(not(test), no_std)]
 #![deny(missing_docs)]
+
+extern crate alloc;
+// Native builds (the collector, the tests) link std for its `f64` math, so their results are
+// exactly those of before; wasm32 links no std (prelude::F64Math).
+#[cfg(not(any(test, target_arch = "wasm32")))]
+extern crate std;
 
 pub mod drop;
 pub mod event;
 pub mod inventory;
+mod prelude;
 pub mod raw;
 pub mod schema;
 pub mod transform;

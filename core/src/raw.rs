@@ -12,6 +12,7 @@
 use serde_json::{Map, Value};
 
 use crate::drop::{Drop, DropReason, field_path};
+use crate::prelude::*;
 use crate::transform::location::RawLocation;
 use crate::transform::ua::{Brand, ClientHints};
 

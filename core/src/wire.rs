@@ -19,6 +19,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::event::CleanEvent;
+use crate::prelude::*;
 use crate::schema::Fingerprint;
 use crate::transform::time::UnixTime;
 
@@ -50,7 +51,7 @@ pub struct Batch {
     pub sdk: Sdk,
     /// The visitor signalled Global Privacy Control or Do Not Track: the events carry no
     /// identifier, and the collector computes no visitor id for them either (no session link).
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    #[serde(skip_serializing_if = "core::ops::Not::not")]
     pub anonymous: bool,
     /// The events.
     pub events: Vec<CleanEvent>,

@@ -17,6 +17,7 @@ use sieve_core::wire::{ReceivedBatch, WIRE_VERSION};
 use sieve_core::{ClientKey, Schema};
 
 use crate::envelope::Envelope;
+use crate::prelude::*;
 
 /// How many events wait in memory when the options do not say: enough for a few minutes of a
 /// busy single-page app offline, small enough (a few hundred KB) to never matter to a page.

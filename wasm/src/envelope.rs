@@ -13,6 +13,7 @@ use serde_json::Value;
 use sieve_core::wire::WIRE_VERSION;
 
 use crate::config::SDK_NAME;
+use crate::prelude::*;
 
 /// The fixed parts of every batch this client sends.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -15,7 +15,16 @@
 //! event ids from `crypto.getRandomValues`, sends with `fetch` or `sendBeacon`, retries, and
 //! owns every timer and storage call. Nothing here throws into the host page after `new`:
 //! bad calls are counted in `stats()` and answered with an outcome or an empty result.
+//!
+//! On wasm32 the crate is `no_std` (with sieve-core, serde, serde_json and wasm-bindgen, nothing
+//! in the build links std), so std's panic runtime (its hook, payloads and message formatting)
+//! is not in the download: a panic traps at once, as the `panic = "abort"` build did after
+//! printing nothing the page could see, and memory comes from dlmalloc, std's own allocator on
+//! this target. Native builds (the tests) use std.
+#![cfg_attr(all(target_arch = "wasm32", not(test)), no_std)]
 #![deny(missing_docs)]
+
+extern crate alloc;
 
 pub mod config;
 pub mod envelope;
@@ -32,6 +41,28 @@ use wasm_bindgen::prelude::wasm_bindgen;
 use crate::config::{Config, Options};
 use crate::queue::{NoBatch, Queue};
 use crate::stats::Counters;
+
+/// What std's prelude gives every module, from `alloc` (the crate is `no_std` on wasm32).
+mod prelude {
+    pub(crate) use alloc::borrow::ToOwned;
+    pub(crate) use alloc::string::{String, ToString};
+    pub(crate) use alloc::vec;
+    pub(crate) use alloc::vec::Vec;
+}
+use crate::prelude::*;
+
+/// A panic is a bug: trap without formatting its message. The JS sees a `RuntimeError`
+/// ("unreachable"), as it did when std's handler aborted.
+#[cfg(all(target_arch = "wasm32", not(test)))]
+#[panic_handler]
+fn panic(_: &core::panic::PanicInfo<'_>) -> ! {
+    core::arch::wasm32::unreachable()
+}
+
+/// dlmalloc, the allocator std uses on wasm32: the same speed and footprint as before.
+#[cfg(all(target_arch = "wasm32", not(test)))]
+#[global_allocator]
+static ALLOCATOR: dlmalloc::GlobalDlmalloc = dlmalloc::GlobalDlmalloc;
 
 /// One SDK instance: the validated config, the queue, and the counters.
 #[wasm_bindgen]

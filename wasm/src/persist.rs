@@ -14,6 +14,8 @@ use serde_json::Value;
 use sieve_core::schema::PropKind;
 use sieve_core::{CleanEvent, Drop, DropReason, Schema, verify_event};
 
+use crate::prelude::*;
+
 /// The result of reading a stored queue back.
 #[derive(Debug, Default)]
 pub struct Imported {

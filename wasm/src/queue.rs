@@ -12,9 +12,10 @@
 //! cleaning. The bound applies to queued events; events in flight are the JS wrapper's few
 //! outstanding requests and rejoin the bound when nacked.
 
-use std::collections::VecDeque;
+use alloc::collections::VecDeque;
 
 use crate::envelope::Envelope;
+use crate::prelude::*;
 
 /// A batch moved in flight by [`Queue::take_batch`].
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -11,6 +11,7 @@
 use serde_json::{Map, Value};
 use sieve_core::Drop;
 
+use crate::prelude::*;
 use crate::queue::Queue;
 
 /// Counts of calls and values the SDK refused.

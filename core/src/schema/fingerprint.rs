@@ -6,6 +6,7 @@
 //! meaning changes it. Sorting is done here, explicitly, rather than trusting `serde_json`'s
 //! map order, which a `preserve_order` feature anywhere in the build would silently change.
 
+use crate::prelude::*;
 use serde_json::Value;
 
 /// The BLAKE3 hash of a schema's canonical form. Displays as 64 lowercase hex digits.
@@ -32,14 +33,14 @@ impl Fingerprint {
     }
 }
 
-impl std::fmt::Display for Fingerprint {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl core::fmt::Display for Fingerprint {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.write_str(&crate::transform::identifier::encode_hex(&self.0))
     }
 }
 
-impl std::fmt::Debug for Fingerprint {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl core::fmt::Debug for Fingerprint {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         write!(f, "Fingerprint({self})")
     }
 }
@@ -52,7 +53,7 @@ impl serde::Serialize for Fingerprint {
 
 impl<'de> serde::Deserialize<'de> for Fingerprint {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        let s = <alloc::borrow::Cow<'de, str>>::deserialize(d)?;
         Self::from_hex(&s)
             .ok_or_else(|| serde::de::Error::custom("expected 64 lowercase hex digits"))
     }

@@ -4,7 +4,7 @@
 //! at the first error and its messages quote the offending value; a site owner fixing a plan
 //! wants every problem, each with its path, in one go.
 
-use std::collections::BTreeMap;
+use alloc::collections::BTreeMap;
 
 use serde_json::{Map, Value};
 
@@ -13,6 +13,7 @@ use super::{
     LanguagePrecision, LocationPrecision, PropDef, PropKind, Purpose, ReferrerPrecision, Schema,
     ScreenPrecision, TimePrecision, UaPrecision, UrlPrecision,
 };
+use crate::prelude::*;
 
 /// Longest text property a schema may declare, in characters: long enough for a feedback
 /// note, short enough that a pasted document cannot ride along.
@@ -31,8 +32,8 @@ pub struct SchemaError {
     pub reason: String,
 }
 
-impl std::fmt::Display for SchemaError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl core::fmt::Display for SchemaError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         if self.path.is_empty() {
             write!(f, "schema: {}", self.reason)
         } else {

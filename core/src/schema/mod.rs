@@ -15,7 +15,8 @@
 mod fingerprint;
 mod load;
 
-use std::collections::BTreeMap;
+use crate::prelude::*;
+use alloc::collections::BTreeMap;
 
 pub use fingerprint::Fingerprint;
 pub(crate) use load::valid_name;

@@ -18,7 +18,8 @@
 //!
 //! Not done here: generating keys (callers bring randomness), storing or destroying them.
 
-use std::net::IpAddr;
+use crate::prelude::*;
+use core::net::IpAddr;
 
 /// Bytes of a pseudonym: 128 bits.
 pub const PSEUDONYM_BYTES: usize = 16;
@@ -52,8 +53,8 @@ macro_rules! secret_key {
         }
 
         /// Prints no key material: keys must never reach a log.
-        impl std::fmt::Debug for $name {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        impl core::fmt::Debug for $name {
+            fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
                 f.write_str(concat!(stringify!($name), "(..)"))
             }
         }
@@ -164,8 +165,8 @@ impl Pseudonym {
     }
 }
 
-impl std::fmt::Display for Pseudonym {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl core::fmt::Display for Pseudonym {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.write_str(&self.0)
     }
 }

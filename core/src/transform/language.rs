@@ -2,6 +2,7 @@
 //! (`en-US`) when the schema asks. Scripts, variants and private-use subtags are dropped: they
 //! add fingerprinting entropy and no analytics value.
 
+use crate::prelude::*;
 use crate::schema::LanguagePrecision;
 
 /// Reduce a BCP 47 tag to the precision; `None` if it does not start with a language subtag.

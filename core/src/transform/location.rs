@@ -15,6 +15,7 @@
 use serde::Serialize;
 
 use crate::drop::{Drop, DropReason, Redaction};
+use crate::prelude::*;
 use crate::schema::LocationPrecision;
 
 /// ISO 3166-1 alpha-2 codes, concatenated in order (from `pycountry`, 249 codes).
@@ -69,7 +70,7 @@ impl Country {
     pub fn as_str(&self) -> &str {
         // Not `expect`: the error's `Debug` would ship in the browser build for a branch that
         // cannot run.
-        match std::str::from_utf8(&self.0) {
+        match core::str::from_utf8(&self.0) {
             Ok(code) => code,
             Err(_) => unreachable!("validated ascii"),
         }

@@ -9,6 +9,7 @@
 //! RFC 3339 parsing and UTC formatting, a few dozen lines, where a date crate costs tens of KB.
 //! Not done here: reading a clock (callers pass "now"), time zones beyond numeric offsets.
 
+use crate::prelude::*;
 use crate::schema::{KeyEpoch, TimePrecision};
 
 /// Seconds since the Unix epoch, UTC.

@@ -11,11 +11,12 @@
 //! `.`/`..` segments, no Public Suffix List (see [`clean_referrer`] for the approximation).
 //! The input is never echoed, not even in an error.
 
-use std::borrow::Cow;
-use std::fmt;
-use std::net::Ipv6Addr;
+use alloc::borrow::Cow;
+use core::fmt;
+use core::net::Ipv6Addr;
 
 use super::text::{Finding, first_finding};
+use crate::prelude::*;
 
 /// Why a URL was dropped. The message never contains the input, which may be the very
 /// thing that must not be logged.
@@ -40,7 +41,7 @@ impl fmt::Display for UrlDrop {
     }
 }
 
-impl std::error::Error for UrlDrop {}
+impl core::error::Error for UrlDrop {}
 
 /// A cleaned page URL: origin, path with placeholders, allowlisted query. Only
 /// [`clean_page_url`] builds one; it serializes as the plain URL string.
@@ -103,7 +104,7 @@ impl serde::Serialize for CleanUrl {
 impl<'de> serde::Deserialize<'de> for CleanUrl {
     /// Only an already clean URL deserializes (see [`CleanUrl::parse_clean`]).
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let s = <std::borrow::Cow<'de, str> as serde::Deserialize>::deserialize(deserializer)?;
+        let s = <alloc::borrow::Cow<'de, str> as serde::Deserialize>::deserialize(deserializer)?;
         CleanUrl::parse_clean(&s).map_err(|_| serde::de::Error::custom("not a clean page url"))
     }
 }
@@ -405,7 +406,7 @@ fn path_segments(path: &str) -> impl Iterator<Item = &str> {
 /// the char searcher, whose set-up costs more than the short pieces of a URL do.
 fn split_at_bytes(s: &str, is_sep: impl Fn(u8) -> bool) -> impl Iterator<Item = &str> {
     let mut rest = Some(s);
-    std::iter::from_fn(move || {
+    core::iter::from_fn(move || {
         let s = rest?;
         match s.bytes().position(&is_sep) {
             Some(k) => {

@@ -5,7 +5,7 @@
 //! Not done here: deciding whether a property is declared (the event pipeline does that) or
 //! anything about undeclared data, which never reaches this module.
 
-use std::borrow::Cow;
+use alloc::borrow::Cow;
 
 use serde::Serialize;
 use serde_json::Value;
@@ -14,6 +14,7 @@ use super::identifier::{ClientKey, IdField, Pseudonym};
 use super::text::scrub_capped;
 use super::url::clean_page_url;
 use crate::drop::DropReason;
+use crate::prelude::*;
 use crate::schema::PropKind;
 
 /// Longest URL kept, in characters: enough for any real origin and path, and a hard stop for

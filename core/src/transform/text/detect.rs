@@ -11,6 +11,7 @@
 
 use super::Finding;
 use super::numbers::{card, iban, ipv4, ipv6, phone};
+use crate::prelude::*;
 
 /// A detector's answer: replace `start + keep .. end` by the finding's label, keeping the
 /// first `keep` bytes (only `Bearer ` is kept, so a reader still sees what kind of value it was).

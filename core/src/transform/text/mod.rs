@@ -16,9 +16,10 @@
 mod detect;
 mod numbers;
 
-use std::borrow::Cow;
+use alloc::borrow::Cow;
 
 use super::url::clean_page_url;
+use crate::prelude::*;
 
 /// What a replacement stood for; its label is what replaces the value in the text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
@@ -284,7 +285,7 @@ fn replace_url(url: &str, out: &mut String, findings: &mut Vec<Finding>) {
 }
 
 fn is_ip_host(host: &str) -> bool {
-    host.starts_with('[') || host.parse::<std::net::Ipv4Addr>().is_ok()
+    host.starts_with('[') || host.parse::<core::net::Ipv4Addr>().is_ok()
 }
 
 /// Scrub text known to hold no URL. Whether a match may start depends on the byte before

@@ -8,6 +8,7 @@
 //! and a random number passes Luhn one time in ten (such a number is then replaced too).
 
 use super::detect::{at_end, run};
+use crate::prelude::*;
 
 // ---------------------------------------------------------------- addresses
 
@@ -53,9 +54,9 @@ pub(super) fn ipv6(s: &[u8], i: usize) -> Option<usize> {
         let cand = &s[i..end];
         if cand.iter().filter(|&&b| b == b':').count() >= 2 {
             let groups = cand.split(|&b| b == b':').filter(|g| !g.is_empty()).count();
-            let parsed = std::str::from_utf8(cand)
+            let parsed = core::str::from_utf8(cand)
                 .ok()
-                .and_then(|t| t.parse::<std::net::Ipv6Addr>().ok());
+                .and_then(|t| t.parse::<core::net::Ipv6Addr>().ok());
             if parsed.is_some() && groups >= 2 && at_end(s, end) {
                 return Some(end);
             }

@@ -28,6 +28,7 @@ mod string;
 #[cfg(test)]
 mod tests;
 
+use crate::prelude::*;
 use serde::{Deserialize, Serialize};
 use string::{Ua, contains_ci, parse_major};
 

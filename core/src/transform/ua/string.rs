@@ -429,7 +429,7 @@ impl<'a> Ua<'a> {
 fn product_names(s: &[u8]) -> impl Iterator<Item = &[u8]> {
     let mut depth = 0usize;
     let mut i = 0;
-    std::iter::from_fn(move || {
+    core::iter::from_fn(move || {
         while i < s.len() {
             let c = s[i];
             match c {
