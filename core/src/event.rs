@@ -35,6 +35,8 @@ use crate::transform::value::{
 #[cfg(not(target_arch = "wasm32"))]
 use same::Same;
 
+mod json;
+
 /// A 128-bit random event id, chosen by the SDK, that lets the collector drop duplicates when
 /// a batch is retried. Serializes as 32 lowercase hex digits.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -72,7 +74,8 @@ impl std::fmt::Debug for EventId {
 
 impl Serialize for EventId {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(self)
+        // The hex text as a plain string: `collect_str` would go through `core::fmt`.
+        s.serialize_str(&encode_hex(&self.0))
     }
 }
 
@@ -286,7 +289,7 @@ pub fn clean_json(
             },
         ));
     };
-    let (raw, mut drops) = match RawEvent::from_value(&value) {
+    let (raw, mut drops) = match RawEvent::from_json(value) {
         Ok(read) => read,
         Err(drop) => return not_sent(drop),
     };

@@ -26,7 +26,7 @@ pub mod stats;
 use serde_json::{Map, Value};
 use sieve_core::event::CleanOptions;
 use sieve_core::transform::time::UnixTime;
-use sieve_core::{Drop, DropReason, EventId, Outcome, Redaction, clean_json};
+use sieve_core::{CleanEvent, Drop, DropReason, EventId, Outcome, Redaction, clean_json};
 use wasm_bindgen::prelude::wasm_bindgen;
 
 use crate::config::{Config, Options};
@@ -289,10 +289,8 @@ impl Client {
         }
         // Serializing a clean event cannot fail (string keys, plain values); should it ever,
         // the event is reported as not sent rather than aborting the page's wasm instance.
-        let text = outcome
-            .event
-            .as_ref()
-            .and_then(|event| serde_json::to_string(event).ok());
+        // `to_json` is serde_json's text, written without its generic serializer.
+        let text = outcome.event.as_ref().and_then(CleanEvent::to_json);
         Ok(Cleaned { outcome, text })
     }
 }
