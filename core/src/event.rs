@@ -275,6 +275,55 @@ pub fn clean_json(
     id: EventId,
     options: CleanOptions,
 ) -> Outcome {
+    clean_json_cached(
+        raw_json,
+        schema,
+        key,
+        id,
+        options,
+        &mut ContextCache::default(),
+    )
+}
+
+/// The last raw context cleaned and what cleaning it gave. A page sends the same context
+/// (URL, referrer, user agent, language, screen) with every event until it navigates, and
+/// cleaning it (the page URL and the user agent above all) was about a sixth of a `track()`
+/// call in the browser; with a cache, an event whose raw context equals the last one's gets
+/// the same clean context, drops and redactions again without the work. The context's
+/// cleaning depends only on the raw context, the schema and the [`CleanOptions`], so the
+/// result is the same as without it (tested). A cache must be used with one schema only: the
+/// browser's `Client` owns one beside its schema.
+#[derive(Debug, Default)]
+pub struct ContextCache {
+    last: Option<CachedContext>,
+    /// This call's raw context is the last one's: [`Pipeline::cached_context`] replays it.
+    hit: bool,
+    /// On a miss, this call's raw context, to keep with what cleaning it gives.
+    key: Option<Value>,
+}
+
+#[derive(Debug)]
+struct CachedContext {
+    /// The raw context as parsed JSON (`None`: the event had none). Compared as JSON, not as
+    /// a [`RawContext`]: equal JSON reads as an equal raw context, and the browser build has
+    /// JSON equality already.
+    raw: Option<Value>,
+    options: CleanOptions,
+    clean: CleanContext,
+    drops: Vec<Drop>,
+    redactions: Vec<Redaction>,
+}
+
+/// [`clean_json`], with the clean context of the last call reused when the raw context is
+/// the same (see [`ContextCache`]).
+pub fn clean_json_cached(
+    raw_json: &str,
+    schema: &Schema,
+    key: &ClientKey,
+    id: EventId,
+    options: CleanOptions,
+    cache: &mut ContextCache,
+) -> Outcome {
     let not_sent = |drop| Outcome {
         event: None,
         drops: vec![drop],
@@ -289,11 +338,20 @@ pub fn clean_json(
             },
         ));
     };
+    let context = value.get("context");
+    cache.hit = cache
+        .last
+        .as_ref()
+        .is_some_and(|last| last.options == options && last.raw.as_ref() == context);
+    // Copied only when it is not the last one (a page that navigated).
+    cache.key = if cache.hit { None } else { context.cloned() };
     let (raw, mut drops) = match RawEvent::from_json(value) {
         Ok(read) => read,
         Err(drop) => return not_sent(drop),
     };
-    let mut outcome = clean_event(&raw, schema, key, id, options);
+    let mut pipeline = Pipeline::new(schema, Identifiers::Hash(key), options);
+    pipeline.cache = Some(cache);
+    let mut outcome = pipeline.run(RawRef::from(&raw), id);
     drops.append(&mut outcome.drops);
     outcome.drops = drops;
     outcome
@@ -341,6 +399,8 @@ struct Pipeline<'s> {
     options: CleanOptions,
     drops: Vec<Drop>,
     redactions: Vec<Redaction>,
+    /// The browser's cache of the last context, if the caller keeps one.
+    cache: Option<&'s mut ContextCache>,
 }
 
 impl<'s> Pipeline<'s> {
@@ -351,6 +411,7 @@ impl<'s> Pipeline<'s> {
             options,
             drops: Vec::new(),
             redactions: Vec::new(),
+            cache: None,
         }
     }
 
@@ -438,7 +499,7 @@ impl<'s> Pipeline<'s> {
                 clean_groups.insert(kind.clone(), p);
             }
         }
-        let context = self.context(context);
+        let context = self.cached_context(context);
         Some(CleanEvent {
             id,
             event: event.to_owned(),
@@ -513,6 +574,31 @@ impl<'s> Pipeline<'s> {
             }
         }
         out
+    }
+
+    /// [`Pipeline::context`], or what it gave for the same raw context last time, drops and
+    /// redactions included, when the caller keeps a [`ContextCache`].
+    fn cached_context(&mut self, raw: &RawContext) -> CleanContext {
+        if let Some(cache) = self.cache.as_deref()
+            && cache.hit
+            && let Some(last) = &cache.last
+        {
+            self.drops.extend_from_slice(&last.drops);
+            self.redactions.extend_from_slice(&last.redactions);
+            return last.clean.clone();
+        }
+        let (drops, redactions) = (self.drops.len(), self.redactions.len());
+        let clean = self.context(raw);
+        if let Some(cache) = self.cache.as_deref_mut() {
+            cache.last = Some(CachedContext {
+                raw: cache.key.take(),
+                options: self.options,
+                clean: clean.clone(),
+                drops: self.drops[drops..].to_vec(),
+                redactions: self.redactions[redactions..].to_vec(),
+            });
+        }
+        clean
     }
 
     fn context(&mut self, raw: &RawContext) -> CleanContext {
@@ -1565,6 +1651,63 @@ mod tests {
         for case in cases {
             let want = serde_json::from_value::<ReducedUa>(case.clone()).ok();
             assert_eq!(reduced_ua(&case), want, "{case}");
+        }
+    }
+}
+
+#[cfg(test)]
+mod cache_tests {
+    use proptest::prelude::*;
+    use serde_json::json;
+
+    use super::*;
+
+    /// Raw events whose contexts differ in every way the cleaning reads: a page URL, its
+    /// query, the referrer (cross-site, same-site, broken), the title, the user agent and its
+    /// hints, the language, the screen, a location; and one with no context at all.
+    fn raw_events() -> Vec<String> {
+        let contexts = [
+            json!({"url": "https://app.example.com/orgs/8812/settings?utm_source=x&token=abc#x",
+                "referrer": "https://www.google.com/search?q=alice",
+                "user_agent": "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36",
+                "language": "en-US", "screen": {"width": 1440, "height": 900}}),
+            json!({"url": "https://app.example.com/orgs/8813/settings",
+                "referrer": "https://app.example.com/home", "title": "Alice's settings",
+                "user_agent": "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1",
+                "ua_hints": {"brands": [{"brand": "Chromium", "version": "124"}], "mobile": true, "platform": "Android"},
+                "language": "fr", "screen": {"width": 390},
+                "location": {"country": "US", "region": "CA", "city": "San Francisco", "lat": 37.77, "lon": -122.42}}),
+            json!({"url": "not a url", "referrer": "::", "language": "??", "screen": {"width": 0}}),
+            json!(null),
+        ];
+        contexts
+            .iter()
+            .map(|context| {
+                json!({"event": "signup", "timestamp": "2026-11-22T17:03:11.123Z",
+                    "props": {"plan": "team", "method": "email"}, "user_id": "u_8812",
+                    "context": context})
+                .to_string()
+            })
+            .collect()
+    }
+
+    proptest! {
+        #[test]
+        fn a_cached_context_cleans_as_an_uncached_one(
+            calls in proptest::collection::vec((0usize..4, any::<bool>(), any::<bool>()), 1..12),
+        ) {
+            let schema = Schema::from_json(include_str!("../schema/example.json")).expect("schema");
+            let key = ClientKey::from_bytes([5; 32]);
+            let raws = raw_events();
+            let mut cache = ContextCache::default();
+            for (i, (which, anonymous, skip_redactions)) in calls.into_iter().enumerate() {
+                let mut options = if anonymous { CleanOptions::anonymous() } else { CleanOptions::default() };
+                options.skip_redactions = skip_redactions;
+                let id = EventId::from_bytes([i as u8; 16]);
+                let want = clean_json(&raws[which], &schema, &key, id, options);
+                let got = clean_json_cached(&raws[which], &schema, &key, id, options, &mut cache);
+                prop_assert_eq!(got, want);
+            }
         }
     }
 }

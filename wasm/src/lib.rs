@@ -24,9 +24,9 @@ pub mod queue;
 pub mod stats;
 
 use serde_json::{Map, Value};
-use sieve_core::event::CleanOptions;
+use sieve_core::event::{CleanOptions, ContextCache, clean_json_cached};
 use sieve_core::transform::time::UnixTime;
-use sieve_core::{CleanEvent, Drop, DropReason, EventId, Outcome, Redaction, clean_json};
+use sieve_core::{CleanEvent, Drop, DropReason, EventId, Outcome, Redaction};
 use wasm_bindgen::prelude::wasm_bindgen;
 
 use crate::config::{Config, Options};
@@ -41,6 +41,9 @@ pub struct Client {
     anonymous: bool,
     queue: Queue,
     counters: Counters,
+    /// The last context `track` and `record` cleaned: the page's context changes only when it
+    /// navigates, so it is cleaned once per change (core's `ContextCache`).
+    context: ContextCache,
 }
 
 /// What a call that could not be acted on reports as its drop.
@@ -98,6 +101,7 @@ impl Client {
             anonymous,
             queue: Queue::new(max_queue),
             counters: Counters::default(),
+            context: ContextCache::default(),
         })
     }
 
@@ -138,7 +142,8 @@ impl Client {
     /// The outcome `track` would give, without queueing or counting anything: what a developer
     /// calls to see, before shipping, exactly what their instrumentation sends.
     pub fn preview(&self, raw_json: &str, id_hex: &str) -> String {
-        match self.clean(raw_json, id_hex, true) {
+        let cache = &mut ContextCache::default();
+        match clean(&self.config, self.anonymous, cache, raw_json, id_hex, true) {
             Ok(Cleaned { outcome, text }) => {
                 outcome_json(text.as_deref(), &outcome.drops, &outcome.redactions)
             }
@@ -264,35 +269,53 @@ impl Client {
     /// Parse and clean one call, listing its redactions if asked. `Err` is a call the SDK
     /// cannot act on at all (invalid JSON, not an object, a bad event id), with the drop to
     /// report for it.
-    fn clean(&self, raw_json: &str, id_hex: &str, redactions: bool) -> Result<Cleaned, Drop> {
-        let id =
-            EventId::parse(id_hex).ok_or_else(|| invalid("id", "event id of 32 hex digits"))?;
-        let mut options = if self.anonymous {
-            CleanOptions::anonymous()
-        } else {
-            CleanOptions::default()
-        };
-        options.skip_redactions = !redactions;
-        // The one parse-and-clean path, shared with the collector's `preview`.
-        let outcome = clean_json(raw_json, &self.config.schema, &self.config.key, id, options);
-        // Text that is not a JSON object is a call the SDK cannot act on at all (a bad call);
-        // an object without a usable event name is a whole dropped event.
-        if let [drop] = outcome.drops.as_slice()
-            && outcome.event.is_none()
-            && drop.field == "event"
-            && matches!(
-                drop.reason,
-                DropReason::Invalid { .. } | DropReason::WrongType { .. }
-            )
-        {
-            return Err(drop.clone());
-        }
-        // Serializing a clean event cannot fail (string keys, plain values); should it ever,
-        // the event is reported as not sent rather than aborting the page's wasm instance.
-        // `to_json` is serde_json's text, written without its generic serializer.
-        let text = outcome.event.as_ref().and_then(CleanEvent::to_json);
-        Ok(Cleaned { outcome, text })
+    fn clean(&mut self, raw_json: &str, id_hex: &str, redactions: bool) -> Result<Cleaned, Drop> {
+        let Client {
+            config,
+            anonymous,
+            context,
+            ..
+        } = self;
+        clean(config, *anonymous, context, raw_json, id_hex, redactions)
     }
+}
+
+/// Parse and clean one call under `config`, reusing the context `cache` holds when it is the
+/// same (see [`Client::clean`]).
+fn clean(
+    config: &Config,
+    anonymous: bool,
+    cache: &mut ContextCache,
+    raw_json: &str,
+    id_hex: &str,
+    redactions: bool,
+) -> Result<Cleaned, Drop> {
+    let id = EventId::parse(id_hex).ok_or_else(|| invalid("id", "event id of 32 hex digits"))?;
+    let mut options = if anonymous {
+        CleanOptions::anonymous()
+    } else {
+        CleanOptions::default()
+    };
+    options.skip_redactions = !redactions;
+    // The one parse-and-clean path, shared with the collector's `preview`.
+    let outcome = clean_json_cached(raw_json, &config.schema, &config.key, id, options, cache);
+    // Text that is not a JSON object is a call the SDK cannot act on at all (a bad call);
+    // an object without a usable event name is a whole dropped event.
+    if let [drop] = outcome.drops.as_slice()
+        && outcome.event.is_none()
+        && drop.field == "event"
+        && matches!(
+            drop.reason,
+            DropReason::Invalid { .. } | DropReason::WrongType { .. }
+        )
+    {
+        return Err(drop.clone());
+    }
+    // Serializing a clean event cannot fail (string keys, plain values); should it ever,
+    // the event is reported as not sent rather than aborting the page's wasm instance.
+    // `to_json` is serde_json's text, written without its generic serializer.
+    let text = outcome.event.as_ref().and_then(CleanEvent::to_json);
+    Ok(Cleaned { outcome, text })
 }
 
 #[cfg(test)]

@@ -21,7 +21,8 @@ impl CleanEvent {
     /// where serde_json would fail, which it cannot for these types (string keys, plain
     /// values).
     pub fn to_json(&self) -> Option<String> {
-        let mut out = String::with_capacity(self.json_len_hint());
+        // What serde_json's doubling from 128 bytes reaches for most events, in one allocation.
+        let mut out = String::with_capacity(512);
         out.push_str("{\"id\":\"");
         out.push_str(&crate::transform::identifier::encode_hex(
             self.id.as_bytes(),
@@ -56,29 +57,6 @@ impl CleanEvent {
         }
         out.push('}');
         Some(out)
-    }
-
-    /// About the length of the text, so that it is written into one allocation.
-    fn json_len_hint(&self) -> usize {
-        let value = |v: &CleanValue| match v {
-            CleanValue::Text(s) => s.len() + 2,
-            CleanValue::Pseudonym(p) => p.as_str().len() + 2,
-            _ => 24,
-        };
-        let values = |m: &BTreeMap<String, CleanValue>| -> usize {
-            m.iter().map(|(k, v)| k.len() + 4 + value(v)).sum()
-        };
-        let c = &self.context;
-        let text = |s: &Option<String>| s.as_ref().map_or(0, |s| s.len() + 16);
-        128 + self.event.len()
-            + values(&self.props)
-            + values(&self.traits)
-            + self.groups.keys().map(|k| k.len() + 40).sum::<usize>()
-            + text(&c.url)
-            + text(&c.referrer)
-            + text(&c.language)
-            + if c.ua.is_some() { 96 } else { 0 }
-            + if c.location.is_some() { 64 } else { 0 }
     }
 }
 
@@ -189,16 +167,43 @@ fn push_int(out: &mut String, n: i64) {
     }
 }
 
+/// The first byte at or after `from` that a JSON string escapes: a control character, `"` or
+/// `\\`. Eight bytes at a time, since most text has none: a word is skipped when none of its
+/// bytes is below 0x20 or equal to either (the exact "has a byte less than" and "has a zero
+/// byte" word tests), and searched byte by byte otherwise.
+fn next_escaped(bytes: &[u8], from: usize) -> Option<usize> {
+    const ONES: u64 = u64::from_le_bytes([0x01; 8]);
+    const HIGH: u64 = u64::from_le_bytes([0x80; 8]);
+    let escaped = |b: &u8| *b < 0x20 || *b == b'"' || *b == b'\\';
+    let zero_in = |w: u64| w.wrapping_sub(ONES) & !w & HIGH != 0;
+    let mut at = from;
+    let rest = bytes.get(from..)?;
+    let mut words = rest.chunks_exact(8);
+    for word in &mut words {
+        let mut w = [0; 8];
+        w.copy_from_slice(word);
+        let w = u64::from_le_bytes(w);
+        let below_space = w.wrapping_sub(ONES * 0x20) & !w & HIGH != 0;
+        if (below_space
+            || zero_in(w ^ (ONES * u64::from(b'"')))
+            || zero_in(w ^ (ONES * u64::from(b'\\'))))
+            && let Some(n) = word.iter().position(escaped)
+        {
+            return Some(at + n);
+        }
+        at += 8;
+    }
+    words.remainder().iter().position(escaped).map(|n| at + n)
+}
+
 /// A JSON string as serde_json writes it: `"` and `\` escaped, the control characters as
 /// `\b \t \n \f \r` or `\u00XX` (lowercase hex), everything else as it is.
 fn push_str(out: &mut String, s: &str) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
-    let escaped = |b: u8| b < 0x20 || b == b'"' || b == b'\\';
     out.push('"');
     let bytes = s.as_bytes();
     let mut start = 0;
-    while let Some(n) = bytes[start..].iter().position(|&b| escaped(b)) {
-        let i = start + n;
+    while let Some(i) = next_escaped(bytes, start) {
         // `bytes[i]` is ASCII, so `i` is a character boundary.
         out.push_str(&s[start..i]);
         out.push('\\');
@@ -388,6 +393,20 @@ mod tests {
     }
 
     proptest! {
+        #[test]
+        fn next_escaped_is_the_first_escaped_byte(
+            bytes in proptest::collection::vec(prop_oneof![any::<u8>(), 0x18u8..0x24, Just(b'\\')], 0..40),
+            from in 0usize..48,
+        ) {
+            let want = bytes
+                .iter()
+                .enumerate()
+                .skip(from)
+                .find(|(_, b)| **b < 0x20 || **b == b'"' || **b == b'\\')
+                .map(|(i, _)| i);
+            prop_assert_eq!(next_escaped(&bytes, from), want);
+        }
+
         #[test]
         fn to_json_is_serde_json_to_string(event in event()) {
             same_as_serde(&event);
