@@ -180,9 +180,8 @@ fn next_escaped(bytes: &[u8], from: usize) -> Option<usize> {
     let rest = bytes.get(from..)?;
     let mut words = rest.chunks_exact(8);
     for word in &mut words {
-        let mut w = [0; 8];
-        w.copy_from_slice(word);
-        let w = u64::from_le_bytes(w);
+        // `chunks_exact(8)` gives eight bytes: the conversion cannot fail.
+        let w = u64::from_le_bytes(word.try_into().unwrap_or_default());
         let below_space = w.wrapping_sub(ONES * 0x20) & !w & HIGH != 0;
         if (below_space
             || zero_in(w ^ (ONES * u64::from(b'"')))
