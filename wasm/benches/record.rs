@@ -5,10 +5,10 @@
 //! ```sh
 //! cargo bench -p sieve-wasm --bench record --no-run
 //! valgrind --tool=callgrind target/release/deps/record-* record 200
-//! target/release/deps/record-* fixtures DIR   # config.json and raw.json for wasm/benches/record.mjs
+//! target/release/deps/record-* fixtures DIR   # the inputs of wasm/benches/record.mjs
 //! ```
 //!
-//! `fixtures` writes the `/v1/config` body and the raw event text, so that the wasm build can
+//! `fixtures` writes the `/v1/config` body and the two texts `record` takes, so that the wasm build can
 //! be driven from node with exactly the same input (`wasm/benches/record.mjs`). Not run by
 //! `scripts/bench` or `cargo test`.
 
@@ -36,9 +36,10 @@ fn config() -> String {
     .to_string()
 }
 
-/// The raw event text `wasm/js/sieve.js` builds for the benchmark's `track()` call: context
-/// first, then the props as `JSON.stringify` wrote them, the user id and the group.
-fn raw() -> String {
+/// The two texts `wasm/js/sieve.js` passes to `record` for the benchmark's `track()` call:
+/// the raw event without its context (the props as `JSON.stringify` wrote them, the user id
+/// and the group), and the context.
+fn raw() -> (String, String) {
     let e: Value = serde_json::from_str(EVENT).expect("bench/event.json is JSON");
     let context = json!({
         "url": format!("http://127.0.0.1:8080{}", e["url"].as_str().expect("url")),
@@ -47,10 +48,11 @@ fn raw() -> String {
         "language": "en-US",
         "screen": {"width": 1440}
     });
-    format!(
-        r#"{{"event":{},"timestamp":"2026-11-22T17:03:11.123Z","context":{},"props":{},"user_id":{},"groups":{{"org":{}}}}}"#,
-        e["name"], context, e["props"], e["user_id"], e["org"]
-    )
+    let event = format!(
+        r#"{{"event":{},"timestamp":"2026-11-22T17:03:11.123Z","props":{},"user_id":{},"groups":{{"org":{}}}}}"#,
+        e["name"], e["props"], e["user_id"], e["org"]
+    );
+    (event, context.to_string())
 }
 
 fn main() {
@@ -64,7 +66,8 @@ fn main() {
     if op == "fixtures" {
         let dir = std::path::Path::new(args.get(1).map_or(".", String::as_str));
         std::fs::write(dir.join("config.json"), &config).expect("write config.json");
-        std::fs::write(dir.join("raw.json"), &raw).expect("write raw.json");
+        std::fs::write(dir.join("event.json"), &raw.0).expect("write event.json");
+        std::fs::write(dir.join("context.json"), &raw.1).expect("write context.json");
         return;
     }
     let n: u32 = args
@@ -72,11 +75,16 @@ fn main() {
         .map_or(0, |s| s.parse().expect("a number of iterations"));
     let mut client = Client::new(&config, "").expect("a valid config");
     let id = "0123456789abcdef0123456789abcdef";
-    assert_eq!(client.record(&raw, id), 1, "the bench event is kept");
+    let (event, context) = &raw;
+    assert_eq!(
+        client.record(event, context, id),
+        1,
+        "the bench event is kept"
+    );
     for _ in 0..n {
         match op {
             "record" => {
-                black_box(client.record(black_box(&raw), id));
+                black_box(client.record(black_box(event), black_box(context), id));
             }
             other => panic!("unknown operation {other}"),
         }
