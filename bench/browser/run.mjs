@@ -11,11 +11,14 @@
 // /v1/config is the real config of a collector started once with bench/schema.json, so the
 // SDK cleans under the benchmark schema exactly as in production.
 //
-// Writes bench/results/browser.json.   node bench/browser/run.mjs [--quick] [--cpu-profile DIR]
+// Writes bench/results/browser.json.   node bench/browser/run.mjs [--quick] [--cpu-profile DIR] [--sdk DIR]
 //
 // --cpu-profile DIR: also record a V8 CPU profile of every SDK page (CDP Profiler, sampled every
 // 50 µs) as DIR/<sdk>-<rep>.cpuprofile, for Chromium DevTools or a script to read. The sampler
 // slows the page, so the timings of such a run are for finding where time goes, not for ratios.
+//
+// --sdk DIR: serve Sieve's SDK from DIR (a copy of a scripts/build-sdk wasm/pkg) instead of
+// wasm/pkg, to time two builds in alternate runs (A B A B) without rebuilding in between.
 
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -34,6 +37,8 @@ const CALLS = quick ? 200 : 400; // timed track() calls per page (after 200 warm
 const WASM_REPS = quick ? 2 : 7;
 const profileArg = process.argv.indexOf('--cpu-profile');
 const profileDir = profileArg > 0 ? path.resolve(process.argv[profileArg + 1] || 'cpu-profiles') : null;
+const sdkArg = process.argv.indexOf('--sdk');
+const sdkDir = sdkArg > 0 ? path.resolve(process.argv[sdkArg + 1]) : path.join(root, 'wasm/pkg');
 const event = JSON.parse(fs.readFileSync(path.join(root, 'bench/event.json'), 'utf8'));
 const peers = JSON.parse(fs.readFileSync(path.join(root, 'bench/peers.json'), 'utf8')).sdks;
 const peer = (n) => peers.find((p) => p.name === n);
@@ -73,7 +78,7 @@ function staticServer(config) {
     const url = new URL(req.url, 'http://x');
     const headers = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp', 'Cache-Control': 'no-store' };
     let file = files[url.pathname];
-    if (url.pathname.startsWith('/sdk/')) file = path.join(root, 'wasm/pkg', path.basename(url.pathname));
+    if (url.pathname.startsWith('/sdk/')) file = path.join(sdkDir, path.basename(url.pathname));
     if (url.pathname.startsWith('/page/')) {
       const sdk = path.basename(url.pathname, '.html');
       res.writeHead(200, { ...headers, 'Content-Type': 'text/html' });

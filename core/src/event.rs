@@ -36,6 +36,8 @@ use crate::transform::value::{
 #[cfg(not(target_arch = "wasm32"))]
 use same::Same;
 
+mod json;
+
 /// A 128-bit random event id, chosen by the SDK, that lets the collector drop duplicates when
 /// a batch is retried. Serializes as 32 lowercase hex digits.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -73,7 +75,8 @@ impl core::fmt::Debug for EventId {
 
 impl Serialize for EventId {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(self)
+        // The hex text as a plain string: `collect_str` would go through `core::fmt`.
+        s.serialize_str(&encode_hex(&self.0))
     }
 }
 
@@ -273,28 +276,122 @@ pub fn clean_json(
     id: EventId,
     options: CleanOptions,
 ) -> Outcome {
-    let not_sent = |drop| Outcome {
+    // serde_json's message could quote the input: report the kind of problem only.
+    let Ok(value) = serde_json::from_str::<Value>(raw_json) else {
+        return not_json();
+    };
+    clean_parsed(value, schema, key, id, options, None)
+}
+
+/// The outcome of text that is not JSON.
+fn not_json() -> Outcome {
+    not_sent(Drop::new(
+        "event",
+        DropReason::Invalid {
+            expected: "json object",
+        },
+    ))
+}
+
+fn not_sent(drop: Drop) -> Outcome {
+    Outcome {
         event: None,
         drops: vec![drop],
         redactions: Vec::new(),
-    };
-    // serde_json's message could quote the input: report the kind of problem only.
-    let Ok(value) = serde_json::from_str::<Value>(raw_json) else {
-        return not_sent(Drop::new(
-            "event",
-            DropReason::Invalid {
-                expected: "json object",
-            },
-        ));
-    };
-    let (raw, mut drops) = match RawEvent::from_value(&value) {
+    }
+}
+
+fn clean_parsed(
+    value: Value,
+    schema: &Schema,
+    key: &ClientKey,
+    id: EventId,
+    options: CleanOptions,
+    mut cache: Option<&mut ContextCache>,
+) -> Outcome {
+    let (raw, mut drops) = match RawEvent::from_json(value) {
         Ok(read) => read,
         Err(drop) => return not_sent(drop),
     };
-    let mut outcome = clean_event(&raw, schema, key, id, options);
+    if let Some(cache) = cache.as_deref_mut()
+        && drops
+            .iter()
+            .any(|d| d.field == "context" || d.field.starts_with("context."))
+    {
+        // Reading this context dropped a field: it is not kept, so that a hit, which does not
+        // read the context, never has to give a reading's drops.
+        cache.key = None;
+    }
+    let mut pipeline = Pipeline::new(schema, Identifiers::Hash(key), options);
+    pipeline.cache = cache;
+    let mut outcome = pipeline.run(RawRef::from(&raw), id);
     drops.append(&mut outcome.drops);
     outcome.drops = drops;
     outcome
+}
+
+/// What [`clean_json_in_context`] keeps of the last context it cleaned. A page sends the same
+/// context (URL, referrer, user agent, language, screen) with every event until it navigates;
+/// reading and cleaning it (the page URL and the user agent above all) was about a fifth of a
+/// `track()` call in the browser. Cleaning a context depends only on its text, the schema and
+/// the [`CleanOptions`], so an event whose context text is the last one's gets the same clean
+/// context, drops and redactions again, without the work, and the same outcome (tested). A
+/// cache must be used with one schema only: the browser's `Client` owns one beside its schema.
+#[derive(Debug, Default)]
+pub struct ContextCache {
+    last: Option<CachedContext>,
+    /// This call's context is the last one's: [`Pipeline::cached_context`] replays it.
+    hit: bool,
+    /// On a miss, this call's context text, if it is to be kept.
+    key: Option<String>,
+}
+
+#[derive(Debug)]
+struct CachedContext {
+    text: String,
+    options: CleanOptions,
+    clean: CleanContext,
+    drops: Vec<Drop>,
+    redactions: Vec<Redaction>,
+}
+
+/// [`clean_json`] of a raw event whose context comes as its own JSON text, as the browser SDK
+/// sends it: the outcome is that of `event_json` with `context_json` as its `context` member
+/// (in place of any it has). A context whose text is the last call's is neither parsed nor
+/// cleaned again (see [`ContextCache`]). Text that is not JSON, in either, drops the whole
+/// event at field `event`, as the raw event's text would.
+pub fn clean_json_in_context(
+    event_json: &str,
+    context_json: &str,
+    schema: &Schema,
+    key: &ClientKey,
+    id: EventId,
+    options: CleanOptions,
+    cache: &mut ContextCache,
+) -> Outcome {
+    let Ok(mut value) = serde_json::from_str::<Value>(event_json) else {
+        return not_json();
+    };
+    let hit = cache
+        .last
+        .as_ref()
+        .is_some_and(|last| last.options == options && last.text == context_json);
+    if let Some(event) = value.as_object_mut() {
+        // On a hit the raw context is not read: `null` reads as no context and drops nothing,
+        // as the cached one did (a context whose reading dropped anything is not kept).
+        let context = if hit {
+            Value::Null
+        } else {
+            let Ok(context) = serde_json::from_str::<Value>(context_json) else {
+                return not_json();
+            };
+            context
+        };
+        event.insert("context".to_owned(), context);
+    }
+    cache.hit = hit;
+    cache.key = (!hit).then(|| context_json.to_owned());
+    clean_parsed(value, schema, key, id, options, Some(cache))
 }
 
 /// A raw event by reference: what the pipeline reads. [`verify_event`] builds one over the
@@ -339,6 +436,8 @@ struct Pipeline<'s> {
     options: CleanOptions,
     drops: Vec<Drop>,
     redactions: Vec<Redaction>,
+    /// The browser's cache of the last context, if the caller keeps one.
+    cache: Option<&'s mut ContextCache>,
 }
 
 impl<'s> Pipeline<'s> {
@@ -349,6 +448,7 @@ impl<'s> Pipeline<'s> {
             options,
             drops: Vec::new(),
             redactions: Vec::new(),
+            cache: None,
         }
     }
 
@@ -436,7 +536,7 @@ impl<'s> Pipeline<'s> {
                 clean_groups.insert(kind.clone(), p);
             }
         }
-        let context = self.context(context);
+        let context = self.cached_context(context);
         Some(CleanEvent {
             id,
             event: event.to_owned(),
@@ -511,6 +611,33 @@ impl<'s> Pipeline<'s> {
             }
         }
         out
+    }
+
+    /// [`Pipeline::context`], or what it gave for the same raw context last time, drops and
+    /// redactions included, when the caller keeps a [`ContextCache`].
+    fn cached_context(&mut self, raw: &RawContext) -> CleanContext {
+        if let Some(cache) = self.cache.as_deref()
+            && cache.hit
+            && let Some(last) = &cache.last
+        {
+            self.drops.extend_from_slice(&last.drops);
+            self.redactions.extend_from_slice(&last.redactions);
+            return last.clean.clone();
+        }
+        let (drops, redactions) = (self.drops.len(), self.redactions.len());
+        let clean = self.context(raw);
+        if let Some(cache) = self.cache.as_deref_mut()
+            && let Some(text) = cache.key.take()
+        {
+            cache.last = Some(CachedContext {
+                text,
+                options: self.options,
+                clean: clean.clone(),
+                drops: self.drops[drops..].to_vec(),
+                redactions: self.redactions[redactions..].to_vec(),
+            });
+        }
+        clean
     }
 
     fn context(&mut self, raw: &RawContext) -> CleanContext {
@@ -1564,6 +1691,75 @@ mod tests {
         for case in cases {
             let want = serde_json::from_value::<ReducedUa>(case.clone()).ok();
             assert_eq!(reduced_ua(&case), want, "{case}");
+        }
+    }
+}
+
+#[cfg(test)]
+mod cache_tests {
+    use proptest::prelude::*;
+    use serde_json::json;
+
+    use super::*;
+
+    /// Context texts that differ in every way the reading and the cleaning look at: a page
+    /// URL and its query, the referrer (cross-site, same-site, broken), the title, the user
+    /// agent and its hints, the language, the screen, a location; fields of the wrong type or
+    /// unknown (dropped as they are read); `null`, and text that is not JSON.
+    fn contexts() -> Vec<String> {
+        let contexts = [
+            json!({"url": "https://app.example.com/orgs/8812/settings?utm_source=x&token=abc#x",
+                "referrer": "https://www.google.com/search?q=alice",
+                "user_agent": "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36",
+                "language": "en-US", "screen": {"width": 1440, "height": 900}}),
+            json!({"url": "https://app.example.com/orgs/8813/settings",
+                "referrer": "https://app.example.com/home", "title": "Alice's settings",
+                "user_agent": "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1",
+                "ua_hints": {"brands": [{"brand": "Chromium", "version": "124"}], "mobile": true, "platform": "Android"},
+                "language": "fr", "screen": {"width": 390},
+                "location": {"country": "US", "region": "CA", "city": "San Francisco", "lat": 37.77, "lon": -122.42}}),
+            json!({"url": "not a url", "referrer": "::", "language": "??", "screen": {"width": 0}}),
+            json!({"url": 5, "screen": "wide", "colour": "blue", "ua_hints": 3}),
+            json!(null),
+        ];
+        let mut texts: Vec<String> = contexts.iter().map(Value::to_string).collect();
+        texts.push("{nope".to_owned());
+        texts
+    }
+
+    /// Events without a context: kept, undeclared, and one with a field the format lacks.
+    fn events() -> Vec<String> {
+        vec![
+            json!({"event": "signup", "timestamp": "2026-11-22T17:03:11.123Z",
+                "props": {"plan": "team", "method": "email"}, "user_id": "u_8812"})
+            .to_string(),
+            json!({"event": "secret_thing", "timestamp": "2026-11-22T17:03:11Z"}).to_string(),
+            json!({"event": "page_view", "timestamp": "2026-11-22T17:03:11Z", "bogus": 1})
+                .to_string(),
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn a_cached_context_cleans_as_the_whole_raw_event(
+            calls in proptest::collection::vec((0usize..3, 0usize..6, any::<bool>(), any::<bool>()), 1..16),
+        ) {
+            let schema = Schema::from_json(include_str!("../schema/example.json")).expect("schema");
+            let key = ClientKey::from_bytes([5; 32]);
+            let (events, contexts) = (events(), contexts());
+            let mut cache = ContextCache::default();
+            for (i, (e, c, anonymous, skip_redactions)) in calls.into_iter().enumerate() {
+                let mut options = if anonymous { CleanOptions::anonymous() } else { CleanOptions::default() };
+                options.skip_redactions = skip_redactions;
+                let id = EventId::from_bytes([i as u8; 16]);
+                let (event, context) = (&events[e], &contexts[c]);
+                // The whole raw event: the context spliced in as text, so text that is not
+                // JSON stays so.
+                let whole = format!("{{\"context\":{context},{}", &event[1..]);
+                let want = clean_json(&whole, &schema, &key, id, options);
+                let got = clean_json_in_context(event, context, &schema, &key, id, options, &mut cache);
+                prop_assert_eq!(got, want);
+            }
         }
     }
 }

@@ -9,6 +9,8 @@
 //! The fields are public so the SDK can build a raw event directly; only
 //! [`crate::event::clean_event`] turns one into something that may be sent.
 
+use core::mem::take;
+
 use serde_json::{Map, Value};
 
 use crate::drop::{Drop, DropReason, field_path};
@@ -62,15 +64,22 @@ impl RawEvent {
     /// Read a raw event from its JSON form. Fails only when there is no event at all (not an
     /// object, or no event name); every other problem drops one field and is recorded.
     pub fn from_value(v: &Value) -> Result<(RawEvent, Vec<Drop>), Drop> {
-        let Some(obj) = v.as_object() else {
+        Self::from_json(v.clone())
+    }
+
+    /// [`RawEvent::from_value`] of JSON the caller no longer needs: its strings and maps move
+    /// into the raw event instead of being copied ([`crate::clean_json`] reads the text it has
+    /// just parsed this way).
+    pub fn from_json(mut v: Value) -> Result<(RawEvent, Vec<Drop>), Drop> {
+        let Some(obj) = v.as_object_mut() else {
             return Err(Drop::new(
                 "event",
                 DropReason::WrongType { expected: "object" },
             ));
         };
         let mut drops = Vec::new();
-        let event = match obj.get("event") {
-            Some(Value::String(s)) if !s.is_empty() => s.clone(),
+        let event = match obj.get_mut("event") {
+            Some(Value::String(s)) if !s.is_empty() => take(s),
             Some(Value::String(_)) | None => return Err(Drop::new("event", DropReason::Empty)),
             Some(_) => {
                 return Err(Drop::new(
@@ -83,15 +92,18 @@ impl RawEvent {
             event,
             ..RawEvent::default()
         };
-        for (key, value) in obj {
+        // Values are taken out of the map (leaving `null`), which is dropped at the end, rather
+        // than removed from it: moving costs nothing, and the browser build has no
+        // `BTreeMap::remove` or owning iterator to ship for it.
+        for (key, value) in obj.iter_mut() {
             match key.as_str() {
                 "event" => {}
-                "timestamp" => raw.timestamp = string(key, value, &mut drops),
+                "timestamp" => raw.timestamp = string(value, "", key, &mut drops),
                 "props" => raw.props = object(key, value, &mut drops),
-                "user_id" => raw.user_id = (!value.is_null()).then(|| value.clone()),
+                "user_id" => raw.user_id = (!value.is_null()).then(|| take(value)),
                 "groups" => raw.groups = object(key, value, &mut drops),
                 "traits" => raw.traits = object(key, value, &mut drops),
-                "context" => raw.context = RawContext::from_value(value, &mut drops),
+                "context" => raw.context = RawContext::from_json(value, &mut drops),
                 _ => drops.push(Drop::new(field_path("", key), DropReason::UnknownField)),
             }
         }
@@ -100,9 +112,9 @@ impl RawEvent {
 }
 
 impl RawContext {
-    fn from_value(v: &Value, drops: &mut Vec<Drop>) -> RawContext {
+    fn from_json(v: &mut Value, drops: &mut Vec<Drop>) -> RawContext {
         let mut ctx = RawContext::default();
-        let Some(obj) = v.as_object() else {
+        let Some(obj) = v.as_object_mut() else {
             if !v.is_null() {
                 drops.push(Drop::new(
                     "context",
@@ -111,18 +123,19 @@ impl RawContext {
             }
             return ctx;
         };
-        for (key, value) in obj {
-            let field = field_path("context", key);
+        for (key, value) in obj.iter_mut() {
+            // A field's path scrubs its key: it is built only for a drop.
+            let field = || field_path("context", key);
             match key.as_str() {
-                "url" => ctx.url = string(&field, value, drops),
-                "referrer" => ctx.referrer = string(&field, value, drops),
-                "title" => ctx.title = string(&field, value, drops),
-                "user_agent" => ctx.user_agent = string(&field, value, drops),
-                "language" => ctx.language = string(&field, value, drops),
+                "url" => ctx.url = string(value, "context", key, drops),
+                "referrer" => ctx.referrer = string(value, "context", key, drops),
+                "title" => ctx.title = string(value, "context", key, drops),
+                "user_agent" => ctx.user_agent = string(value, "context", key, drops),
+                "language" => ctx.language = string(value, "context", key, drops),
                 "ua_hints" => match client_hints(value) {
                     Some(h) => ctx.ua_hints = Some(h),
                     None => drops.push(Drop::new(
-                        field,
+                        field(),
                         DropReason::Invalid {
                             expected: "client hints object",
                         },
@@ -131,37 +144,37 @@ impl RawContext {
                 "screen" => {
                     let Some(s) = value.as_object() else {
                         drops.push(Drop::new(
-                            field,
+                            field(),
                             DropReason::WrongType { expected: "object" },
                         ));
                         continue;
                     };
                     for (k, v) in s {
-                        let f = field_path(&field, k);
+                        let f = || field_path(&field(), k);
                         let n = v.as_u64();
                         match (k.as_str(), n) {
                             ("width", Some(n)) => ctx.screen_width = Some(n),
                             ("height", Some(n)) => ctx.screen_height = Some(n),
                             ("width" | "height", None) => drops.push(Drop::new(
-                                f,
+                                f(),
                                 DropReason::WrongType {
                                     expected: "whole number",
                                 },
                             )),
-                            _ => drops.push(Drop::new(f, DropReason::UnknownField)),
+                            _ => drops.push(Drop::new(f(), DropReason::UnknownField)),
                         }
                     }
                 }
-                "location" => ctx.location = location(&field, value, drops),
-                _ => drops.push(Drop::new(field, DropReason::UnknownField)),
+                "location" => ctx.location = location(&field(), value, drops),
+                _ => drops.push(Drop::new(field(), DropReason::UnknownField)),
             }
         }
         ctx
     }
 }
 
-fn location(field: &str, v: &Value, drops: &mut Vec<Drop>) -> Option<RawLocation> {
-    let Some(obj) = v.as_object() else {
+fn location(field: &str, v: &mut Value, drops: &mut Vec<Drop>) -> Option<RawLocation> {
+    let Some(obj) = v.as_object_mut() else {
         drops.push(Drop::new(
             field,
             DropReason::WrongType { expected: "object" },
@@ -169,18 +182,18 @@ fn location(field: &str, v: &Value, drops: &mut Vec<Drop>) -> Option<RawLocation
         return None;
     };
     let mut loc = RawLocation::default();
-    for (key, value) in obj {
-        let f = field_path(field, key);
+    for (key, value) in obj.iter_mut() {
+        let f = || field_path(field, key);
         match key.as_str() {
-            "country" => loc.country = string(&f, value, drops),
-            "region" => loc.region = string(&f, value, drops),
+            "country" => loc.country = string(value, field, key, drops),
+            "region" => loc.region = string(value, field, key, drops),
             "city" => loc.city = Some(String::new()).filter(|_| !value.is_null()),
             "postcode" | "postal_code" | "zip" => {
                 loc.postcode = Some(String::new()).filter(|_| !value.is_null())
             }
-            "lat" | "latitude" => loc.lat = number(&f, value, drops),
-            "lon" | "lng" | "longitude" => loc.lon = number(&f, value, drops),
-            _ => drops.push(Drop::new(f, DropReason::UnknownField)),
+            "lat" | "latitude" => loc.lat = number(&f(), value, drops),
+            "lon" | "lng" | "longitude" => loc.lon = number(&f(), value, drops),
+            _ => drops.push(Drop::new(f(), DropReason::UnknownField)),
         }
     }
     Some(loc)
@@ -252,13 +265,15 @@ fn brands(v: &Value) -> Option<Vec<Brand>> {
         .collect()
 }
 
-fn string(field: &str, v: &Value, drops: &mut Vec<Drop>) -> Option<String> {
+/// A string field, moved out of `v`. Anything but a string or `null` is dropped as
+/// `section.key` (the path is built only then: it scrubs the key).
+fn string(v: &mut Value, section: &str, key: &str, drops: &mut Vec<Drop>) -> Option<String> {
     match v {
-        Value::String(s) => Some(s.clone()),
+        Value::String(s) => Some(take(s)),
         Value::Null => None,
         _ => {
             drops.push(Drop::new(
-                field,
+                field_path(section, key),
                 DropReason::WrongType { expected: "string" },
             ));
             None
@@ -280,9 +295,9 @@ fn number(field: &str, v: &Value, drops: &mut Vec<Drop>) -> Option<f64> {
     }
 }
 
-fn object(field: &str, v: &Value, drops: &mut Vec<Drop>) -> Map<String, Value> {
+fn object(field: &str, v: &mut Value, drops: &mut Vec<Drop>) -> Map<String, Value> {
     match v {
-        Value::Object(m) => m.clone(),
+        Value::Object(m) => take(m),
         Value::Null => Map::new(),
         _ => {
             drops.push(Drop::new(

@@ -33,9 +33,9 @@ pub mod queue;
 pub mod stats;
 
 use serde_json::{Map, Value};
-use sieve_core::event::CleanOptions;
+use sieve_core::event::{CleanOptions, ContextCache, clean_json_in_context};
 use sieve_core::transform::time::UnixTime;
-use sieve_core::{Drop, DropReason, EventId, Outcome, Redaction, clean_json};
+use sieve_core::{CleanEvent, Drop, DropReason, EventId, Outcome, Redaction, clean_json};
 use wasm_bindgen::prelude::wasm_bindgen;
 
 use crate::config::{Config, Options};
@@ -72,6 +72,9 @@ pub struct Client {
     anonymous: bool,
     queue: Queue,
     counters: Counters,
+    /// The last context `record` cleaned: the page's context changes only when it navigates,
+    /// so it is read and cleaned once per change (core's `ContextCache`).
+    context: ContextCache,
 }
 
 /// What a call that could not be acted on reports as its drop.
@@ -129,6 +132,7 @@ impl Client {
             anonymous,
             queue: Queue::new(max_queue),
             counters: Counters::default(),
+            context: ContextCache::default(),
         })
     }
 
@@ -137,7 +141,7 @@ impl Client {
     /// JSON. Never throws: invalid JSON, a non-object or a bad id is counted as an invalid call
     /// and reported as a drop; every dropped field is counted by its reason.
     pub fn track(&mut self, raw_json: &str, id_hex: &str) -> String {
-        match self.clean(raw_json, id_hex, true) {
+        match self.clean(raw_json, id_hex) {
             Ok(cleaned) => {
                 let out = outcome_json(
                     cleaned.text.as_deref(),
@@ -154,12 +158,31 @@ impl Client {
         }
     }
 
-    /// `track` without the outcome: clean, queue and count exactly as `track` does, and return
-    /// how many events are queued after it (`queued()`). What the JS wrapper calls outside
-    /// debug mode, where nothing would read the outcome: building it, copying it out of the
-    /// wasm and parsing it again cost about as much as the JS side of a call.
-    pub fn record(&mut self, raw_json: &str, id_hex: &str) -> usize {
-        match self.clean(raw_json, id_hex, false) {
+    /// `track` without the outcome, and with the raw event's context as its own JSON text:
+    /// clean, queue and count exactly as `track` of `event_json` with `context_json` as its
+    /// `context` would, and return how many events are queued after it (`queued()`). What the
+    /// JS wrapper calls outside debug mode, where nothing would read the outcome (building it,
+    /// copying it out of the wasm and parsing it again cost about as much as the JS side of a
+    /// call). A context whose text is the last call's is neither parsed nor cleaned again.
+    pub fn record(&mut self, event_json: &str, context_json: &str, id_hex: &str) -> usize {
+        let Client {
+            config,
+            anonymous,
+            context,
+            ..
+        } = self;
+        let cleaned = clean(*anonymous, id_hex, false, |id, options| {
+            clean_json_in_context(
+                event_json,
+                context_json,
+                &config.schema,
+                &config.key,
+                id,
+                options,
+                context,
+            )
+        });
+        match cleaned {
             Ok(cleaned) => self.queue_cleaned(cleaned),
             Err(_) => self.counters.record_invalid_call(),
         }
@@ -169,7 +192,7 @@ impl Client {
     /// The outcome `track` would give, without queueing or counting anything: what a developer
     /// calls to see, before shipping, exactly what their instrumentation sends.
     pub fn preview(&self, raw_json: &str, id_hex: &str) -> String {
-        match self.clean(raw_json, id_hex, true) {
+        match self.clean(raw_json, id_hex) {
             Ok(Cleaned { outcome, text }) => {
                 outcome_json(text.as_deref(), &outcome.drops, &outcome.redactions)
             }
@@ -292,40 +315,61 @@ impl Client {
         }
     }
 
-    /// Parse and clean one call, listing its redactions if asked. `Err` is a call the SDK
-    /// cannot act on at all (invalid JSON, not an object, a bad event id), with the drop to
-    /// report for it.
-    fn clean(&self, raw_json: &str, id_hex: &str, redactions: bool) -> Result<Cleaned, Drop> {
-        let id =
-            EventId::parse(id_hex).ok_or_else(|| invalid("id", "event id of 32 hex digits"))?;
-        let mut options = if self.anonymous {
-            CleanOptions::anonymous()
-        } else {
-            CleanOptions::default()
-        };
-        options.skip_redactions = !redactions;
-        // The one parse-and-clean path, shared with the collector's `preview`.
-        let outcome = clean_json(raw_json, &self.config.schema, &self.config.key, id, options);
-        // Text that is not a JSON object is a call the SDK cannot act on at all (a bad call);
-        // an object without a usable event name is a whole dropped event.
-        if let [drop] = outcome.drops.as_slice()
-            && outcome.event.is_none()
-            && drop.field == "event"
-            && matches!(
-                drop.reason,
-                DropReason::Invalid { .. } | DropReason::WrongType { .. }
-            )
-        {
-            return Err(drop.clone());
-        }
-        // Serializing a clean event cannot fail (string keys, plain values); should it ever,
-        // the event is reported as not sent rather than aborting the page's wasm instance.
-        let text = outcome
-            .event
-            .as_ref()
-            .and_then(|event| serde_json::to_string(event).ok());
-        Ok(Cleaned { outcome, text })
+    /// Parse and clean one call, listing its redactions. `Err` is a call the SDK cannot act
+    /// on at all (invalid JSON, not an object, a bad event id), with the drop to report for it.
+    fn clean(&self, raw_json: &str, id_hex: &str) -> Result<Cleaned, Drop> {
+        clean(self.anonymous, id_hex, true, |id, options| {
+            // The one parse-and-clean path, shared with the collector's `preview`.
+            clean_json(raw_json, &self.config.schema, &self.config.key, id, options)
+        })
     }
+}
+
+/// One call cleaned by `run` (core's `clean_json` or `clean_json_in_context`) with the event
+/// id `id_hex` and the options this client sends under, listing its redactions if asked.
+fn clean(
+    anonymous: bool,
+    id_hex: &str,
+    redactions: bool,
+    run: impl FnOnce(EventId, CleanOptions) -> Outcome,
+) -> Result<Cleaned, Drop> {
+    // The work is in the two functions around `run`, compiled once for both callers.
+    let (id, options) = call(anonymous, id_hex, redactions)?;
+    cleaned(run(id, options))
+}
+
+/// The event id and the options of a call; `Err` for an id that is not 32 hex digits.
+fn call(anonymous: bool, id_hex: &str, redactions: bool) -> Result<(EventId, CleanOptions), Drop> {
+    let id = EventId::parse(id_hex).ok_or_else(|| invalid("id", "event id of 32 hex digits"))?;
+    let mut options = if anonymous {
+        CleanOptions::anonymous()
+    } else {
+        CleanOptions::default()
+    };
+    options.skip_redactions = !redactions;
+    Ok((id, options))
+}
+
+/// Core's outcome of a call, with the clean event's text; `Err` for a call the SDK cannot act
+/// on at all.
+fn cleaned(outcome: Outcome) -> Result<Cleaned, Drop> {
+    // Text that is not a JSON object is a call the SDK cannot act on at all (a bad call);
+    // an object without a usable event name is a whole dropped event.
+    if let [drop] = outcome.drops.as_slice()
+        && outcome.event.is_none()
+        && drop.field == "event"
+        && matches!(
+            drop.reason,
+            DropReason::Invalid { .. } | DropReason::WrongType { .. }
+        )
+    {
+        return Err(drop.clone());
+    }
+    // Serializing a clean event cannot fail (string keys, plain values); should it ever,
+    // the event is reported as not sent rather than aborting the page's wasm instance.
+    // `to_json` is serde_json's text, written without its generic serializer.
+    let text = outcome.event.as_ref().and_then(CleanEvent::to_json);
+    Ok(Cleaned { outcome, text })
 }
 
 #[cfg(test)]

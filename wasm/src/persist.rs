@@ -59,9 +59,9 @@ pub fn import(json: &str, schema: &Schema, anonymous: bool) -> Option<Imported> 
         }
         // Re-serialized from the verified event, so what is queued is core's canonical text,
         // not whatever spacing or escaping storage handed back.
-        match serde_json::to_string(&event) {
-            Ok(text) => out.events.push(text),
-            Err(_) => out.rejected.push(vec![Drop::new(
+        match event.to_json() {
+            Some(text) => out.events.push(text),
+            None => out.rejected.push(vec![Drop::new(
                 "event",
                 DropReason::Invalid {
                     expected: "clean event",

@@ -466,28 +466,84 @@ fn config_errors_name_the_field_and_never_the_value() {
     assert_eq!(e, "config: expected a json object");
 }
 
+/// The raw event `record(event, context)` stands for: `event` with `context` as its first
+/// member, spliced as text so that text that is not JSON stays so.
+fn with_context(event: &str, context: &str) -> String {
+    format!("{{\"context\":{context},{}", &event[1..])
+}
+
+/// A raw event split as the JS wrapper passes it to `record`: without its context, and the
+/// context's text.
+fn split(raw: &Value) -> (String, String) {
+    let mut event = raw.clone();
+    let context = event
+        .as_object_mut()
+        .and_then(|e| e.remove("context"))
+        .unwrap_or(Value::Null);
+    (event.to_string(), context.to_string())
+}
+
 #[test]
 fn record_queues_and_counts_exactly_what_track_does() {
+    let (signup_event, signup_context) = split(&signup());
+    let (view_event, view_context) = split(&parse(&page_view(1)));
+    let (_, other_view_context) = split(&parse(&page_view(2)));
+    let same_site =
+        json!({"url": "https://app.example.com/a", "referrer": "https://app.example.com/b"});
+    let badly_typed = json!({"url": 5, "screen": "wide", "colour": "blue"});
     let calls = [
-        signup().to_string(),
-        page_view(1),
-        "{not json".to_owned(),
-        r#"{"event":"secret_thing","timestamp":"2026-11-22T17:00:00Z"}"#.to_owned(),
-        page_view(2),
+        (signup_event.clone(), signup_context.clone()),
+        (view_event.clone(), view_context.clone()),
+        // The same context again, then another, then the first again.
+        (signup_event.clone(), view_context.clone()),
+        (view_event.clone(), other_view_context.clone()),
+        (signup_event.clone(), signup_context.clone()),
+        (signup_event.clone(), signup_context.clone()),
+        // Not JSON, in either part.
+        ("{not json".to_owned(), "{}".to_owned()),
+        (signup_event.clone(), "{nope".to_owned()),
+        (signup_event.clone(), "null".to_owned()),
+        (
+            r#"{"event":"secret_thing","timestamp":"2026-11-22T17:00:00Z"}"#.to_owned(),
+            "{}".to_owned(),
+        ),
+        // A context that drops fields as it is read, twice; one the pipeline drops from, twice.
+        (signup_event.clone(), badly_typed.to_string()),
+        (view_event.clone(), badly_typed.to_string()),
+        (signup_event.clone(), same_site.to_string()),
+        (view_event.clone(), same_site.to_string()),
+        // A context member in the event gives way to the context passed.
+        (
+            with_context(&view_event, &badly_typed.to_string()),
+            view_context.clone(),
+        ),
     ];
     let (mut tracked, mut recorded) = (client(""), client(""));
-    for (i, raw) in calls.iter().enumerate() {
+    for (i, (event, context)) in calls.iter().enumerate() {
         let i = u32::try_from(i).expect("few calls");
-        tracked.track(raw, &id(i));
-        assert_eq!(recorded.record(raw, &id(i)), tracked.queued(), "call {i}");
+        let raw = if event.contains("\"context\":") {
+            // `track` of the event whose context member was replaced.
+            let mut e = parse(event);
+            e["context"] = parse(context);
+            e.to_string()
+        } else {
+            with_context(event, context)
+        };
+        tracked.track(&raw, &id(i));
+        assert_eq!(
+            recorded.record(event, context, &id(i)),
+            tracked.queued(),
+            "call {i}"
+        );
+        assert_eq!(recorded.stats(), tracked.stats(), "call {i}");
     }
-    assert_eq!(recorded.queued(), 3);
-    assert_eq!(recorded.stats(), tracked.stats());
-    // Byte for byte the same queue: skipping the redaction list changes no clean event.
+    assert_eq!(recorded.queued(), 12);
+    // Byte for byte the same queue: skipping the redaction list and reusing a cleaned context
+    // change no clean event.
     assert_eq!(recorded.export_queue(), tracked.export_queue());
     // A bad id is an invalid call for `record` too.
-    assert_eq!(recorded.record(&page_view(3), "not an id"), 3);
-    assert_eq!(stats(&recorded)["invalid_calls"], 2);
+    assert_eq!(recorded.record(&view_event, &view_context, "not an id"), 12);
+    assert_eq!(stats(&recorded)["invalid_calls"], 3);
 }
 
 #[test]
