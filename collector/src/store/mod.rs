@@ -170,7 +170,15 @@ pub enum StoreConfig {
 }
 
 /// The embedded store's tables. `events.id` is the primary key, which is what makes a retried
-/// batch store nothing twice; `time` is indexed for retention, export and reports.
+/// batch store nothing twice; `time` is indexed for retention, export and reports, the only
+/// ways rows are read (every query of [`query`] and retention's delete filter on a time range).
+///
+/// Files created before 2026-11-23 also have an index `events_event_time` on `(event, time)`.
+/// No statement uses it (`EXPLAIN QUERY PLAN` of each picks `events_time` or the id), and
+/// every row paid for it: a third b-tree insert and, at each group commit, a WAL frame per
+/// event name for its rewritten tail pages (~18% of the bytes written per event,
+/// BENCHMARKS.md). New files are created without it; an old file keeps it and works as
+/// before (`DROP INDEX events_event_time` removes it, offline or live).
 ///
 /// `events` is a rowid table: rows (about 1.3 KB each, most of it `data`) are appended in
 /// arrival order, and the id's unique index holds only the 32-character ids. Files created
@@ -191,7 +199,6 @@ CREATE TABLE IF NOT EXISTS events (
     data    TEXT NOT NULL       -- clean event JSON, pseudonyms re-keyed
 );
 CREATE INDEX IF NOT EXISTS events_time ON events(time);
-CREATE INDEX IF NOT EXISTS events_event_time ON events(event, time);
 CREATE TABLE IF NOT EXISTS schemas (
     fingerprint TEXT PRIMARY KEY,
     site        TEXT NOT NULL,

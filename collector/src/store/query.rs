@@ -103,6 +103,24 @@ fn count(n: i64) -> u64 {
     u64::try_from(n).unwrap_or(0)
 }
 
+/// Every stored event in a time range, in a stable order (export, verify).
+const SCAN: &str = "SELECT id, site, schema, epoch, event, time, visitor, data FROM events
+     WHERE time >= ?1 AND time < ?2 ORDER BY time, id";
+
+/// One report dimension over a time range: per group, events and distinct visitors.
+///
+/// `CAST(... AS TEXT)`: a key that is not a string in the JSON (a number smuggled into
+/// `context.url`) still groups, as its text, rather than failing the whole report.
+fn aggregate_sql(dimension: Dimension) -> String {
+    format!(
+        "SELECT COALESCE(CAST({key} AS TEXT), '{NONE_KEY}') AS k,
+                COUNT(*), COUNT(DISTINCT visitor)
+         FROM events WHERE time >= ?1 AND time < ?2
+         GROUP BY k ORDER BY COUNT(*) DESC, k",
+        key = dimension.key_sql()
+    )
+}
+
 impl SqliteReader {
     /// Open the store at `path` read-only. Fails if the file does not exist (naming the path)
     /// or is not a Sieve store.
@@ -198,13 +216,7 @@ impl StoreRead for SqliteReader {
         to: i64,
         visit: &mut dyn FnMut(StoredEvent) -> Result<(), StoreError>,
     ) -> Result<(), StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare(
-                "SELECT id, site, schema, epoch, event, time, visitor, data FROM events
-                 WHERE time >= ?1 AND time < ?2 ORDER BY time, id",
-            )
-            .map_err(db("scan: prepare"))?;
+        let mut stmt = self.conn.prepare(SCAN).map_err(db("scan: prepare"))?;
         // Stepping the cursor row by row keeps one row in memory at a time.
         let mut rows = stmt.query(params![from, to]).map_err(db("scan: query"))?;
         while let Some(r) = rows.next().map_err(db("scan: step"))? {
@@ -229,16 +241,10 @@ impl StoreRead for SqliteReader {
         from: i64,
         to: i64,
     ) -> Result<Vec<Group>, StoreError> {
-        // `CAST(... AS TEXT)`: a key that is not a string in the JSON (a number smuggled into
-        // `context.url`) still groups, as its text, rather than failing the whole report.
-        let sql = format!(
-            "SELECT COALESCE(CAST({key} AS TEXT), '{NONE_KEY}') AS k,
-                    COUNT(*), COUNT(DISTINCT visitor)
-             FROM events WHERE time >= ?1 AND time < ?2
-             GROUP BY k ORDER BY COUNT(*) DESC, k",
-            key = dimension.key_sql()
-        );
-        let mut stmt = self.conn.prepare(&sql).map_err(db("aggregate: prepare"))?;
+        let mut stmt = self
+            .conn
+            .prepare(&aggregate_sql(dimension))
+            .map_err(db("aggregate: prepare"))?;
         let rows = stmt
             .query_map(params![from, to], |r| {
                 Ok(Group {
@@ -347,6 +353,50 @@ pub(crate) mod tests {
                 "location": { "country": country }
             }
         })
+    }
+
+    /// Every statement that reads or deletes rows by time uses `events_time`, on a file made
+    /// with today's tables and on one that still has the old `events_event_time` index: the
+    /// reason new files are created without the latter (`SQLITE_DDL`).
+    #[test]
+    fn time_range_statements_use_the_time_index() {
+        let (schema, text) = example_schema();
+        for legacy in [false, true] {
+            let dir = tempfile::tempdir().expect("tempdir");
+            let (_path, conn) = new_db(&dir, &schema, &text);
+            if legacy {
+                conn.execute_batch("CREATE INDEX events_event_time ON events(event, time)")
+                    .expect("the old index");
+            }
+            let fp = schema.fingerprint().to_string();
+            for n in 0..50 {
+                let time = DAY1 + i64::from(n);
+                let data = stored_data(
+                    &schema,
+                    n,
+                    &page_view(time, "FR", "https://app.example.com/"),
+                );
+                insert(&conn, &fp, time, Some(&visitor(n % 7)), &data);
+            }
+            let statements = Dimension::ALL.map(aggregate_sql).into_iter().chain([
+                SCAN.to_owned(),
+                super::super::sqlite::DELETE_CHUNK_BEFORE.to_owned(),
+            ]);
+            for sql in statements {
+                let plan: Vec<String> = conn
+                    .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
+                    .and_then(|mut stmt| {
+                        stmt.query_map(params![DAY1, DAY1 + 10], |r| r.get::<_, String>(3))?
+                            .collect()
+                    })
+                    .expect("explain");
+                assert!(
+                    plan.iter()
+                        .any(|step| step.contains("USING INDEX events_time")),
+                    "legacy index {legacy}: {sql}\n{plan:?}"
+                );
+            }
+        }
     }
 
     #[test]

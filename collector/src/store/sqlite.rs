@@ -40,7 +40,7 @@ const INSERT_SCHEMA: &str = "INSERT OR IGNORE INTO schemas \
 
 // Deleting through the primary key of a bounded sub-select is how SQLite spells
 // `DELETE ... LIMIT` without the compile-time option that enables the latter.
-const DELETE_CHUNK_BEFORE: &str =
+pub(super) const DELETE_CHUNK_BEFORE: &str =
     "DELETE FROM events WHERE id IN (SELECT id FROM events WHERE time < ?1 LIMIT ?2)";
 
 /// The embedded SQLite store. One connection behind a mutex: the group-commit writer thread is

@@ -66,6 +66,10 @@ struct State {
     pending: usize,
     /// No new requests; the thread commits what is queued and exits.
     stopping: bool,
+    /// The writer thread is waiting on `wake`. While it commits, a new request needs no
+    /// signal: it looks at the queue before it waits again. (A signal is a `futex` system
+    /// call, and at saturation requests arrive ~15 per commit.)
+    idle: bool,
 }
 
 /// What the submitting side and the writer thread share.
@@ -125,6 +129,7 @@ impl Writer {
                 requests: VecDeque::new(),
                 pending: 0,
                 stopping: false,
+                idle: false,
             }),
             wake: Condvar::new(),
             max_queued_events,
@@ -160,14 +165,14 @@ impl Writer {
         // `use<>`: the future borrows nothing from `self` (edition 2024 would otherwise
         // capture its lifetime), so it can outlive this handle and move into a task.
         let shared = &self.inner.shared;
-        let reply = {
+        let (reply, wake) = {
             let mut state = shared.lock();
             if state.stopping {
                 return Err(StoreError::Stopped);
             }
             if events.is_empty() {
                 // Nothing to make durable; no reason to wait for someone else's fsync.
-                None
+                (None, false)
             } else {
                 let after = state.pending.saturating_add(events.len());
                 if after > shared.max_queued_events {
@@ -176,10 +181,10 @@ impl Writer {
                 let (tx, rx) = oneshot::channel();
                 state.pending = after;
                 state.requests.push_back(Request { events, reply: tx });
-                Some(rx)
+                (Some(rx), state.idle)
             }
         };
-        if reply.is_some() {
+        if wake {
             shared.wake.notify_one();
         }
         Ok(async move {
@@ -254,10 +259,12 @@ fn run<S: GroupStore + ?Sized>(store: &S, shared: &Shared) {
         let group = {
             let mut state = shared.lock();
             while state.requests.is_empty() && !state.stopping {
+                state.idle = true;
                 state = shared
                     .wake
                     .wait(state)
                     .unwrap_or_else(PoisonError::into_inner);
+                state.idle = false;
             }
             if state.requests.is_empty() {
                 return; // stopping, and everything queued has been committed
