@@ -5,7 +5,8 @@
 //! it delayed (coordinated omission corrected, as wrk2 does). `--rate 0` is closed loop.
 //!
 //! The body is a template: every `@@ID@@` becomes a fresh 32-hex event id, so each request
-//! carries new events (duplicates would be cheap for the collector).
+//! carries new events (duplicates would be cheap for the collector), random in its first half
+//! like the SDK's (ids in order would be cheap for the store's id index).
 //!
 //! Bounded: it stops scheduling at `--duration`, and abandons whatever is still pending two
 //! seconds later (reported as `unsent`). Loopback targets only.
@@ -103,12 +104,23 @@ impl Shared {
         for (i, part) in self.parts.iter().enumerate() {
             if i > 0 {
                 let n = self.counter.fetch_add(1, Ordering::Relaxed);
-                s.push_str(&format!("{:016x}{:016x}", self.nonce, n));
+                // Random in its first half, as the SDK's ids are: ids that grow in order
+                // would let the store's id index append to one page instead of touching a
+                // page per event. The counter in the second half keeps them unique.
+                s.push_str(&format!("{:016x}{:016x}", splitmix64(self.nonce ^ n), n));
             }
             s.push_str(part);
         }
         Bytes::from(s)
     }
+}
+
+/// SplitMix64's output function: a bijection of `u64` that scatters consecutive inputs.
+fn splitmix64(x: u64) -> u64 {
+    let mut z = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
 }
 
 async fn connect(sh: &Shared) -> Option<http1::SendRequest<Full<Bytes>>> {
