@@ -1496,6 +1496,24 @@ mod same {
     }
 }
 
+/// The benchmark's event (bench/event.json) as the SDK sends it: every kind of property and
+/// every context field the bench schema keeps. Shared by the tests of the serializers.
+#[cfg(test)]
+fn bench_raw_json() -> Value {
+    let e: Value =
+        serde_json::from_str(include_str!("../../bench/event.json")).expect("bench event");
+    serde_json::json!({
+        "event": e["name"], "timestamp": "2026-11-22T17:03:11.123Z",
+        "props": e["props"], "user_id": e["user_id"], "groups": {"org": e["org"]},
+        "context": {
+            "url": format!("https://shop.example.com{}", e["url"].as_str().expect("url")),
+            "referrer": "https://www.google.com/search?q=x",
+            "user_agent": "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/142.0.0.0 Safari/537.36",
+            "language": "en-US", "screen": {"width": 1440}
+        }
+    })
+}
+
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod same_tests {
     use super::*;
@@ -1507,19 +1525,7 @@ mod same_tests {
     fn bench_event() -> CleanEvent {
         let schema =
             Schema::from_json(include_str!("../../bench/schema.json")).expect("bench schema");
-        let e: Value =
-            serde_json::from_str(include_str!("../../bench/event.json")).expect("bench event");
-        let raw = json!({
-            "event": e["name"], "timestamp": "2026-11-22T17:03:11.123Z",
-            "props": e["props"], "user_id": e["user_id"], "groups": {"org": e["org"]},
-            "context": {
-                "url": format!("https://shop.example.com{}", e["url"].as_str().expect("url")),
-                "referrer": "https://www.google.com/search?q=x",
-                "user_agent": "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/142.0.0.0 Safari/537.36",
-                "language": "en-US", "screen": {"width": 1440}
-            }
-        });
-        let (raw, _) = RawEvent::from_value(&raw).expect("an event");
+        let (raw, _) = RawEvent::from_value(&bench_raw_json()).expect("an event");
         let key = ClientKey::from_bytes([1; 32]);
         clean_event(
             &raw,

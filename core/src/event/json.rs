@@ -248,18 +248,7 @@ mod tests {
 
     #[test]
     fn the_bench_event_and_the_example_schema_s_events_are_written_as_serde_would() {
-        let e: serde_json::Value =
-            serde_json::from_str(include_str!("../../../bench/event.json")).expect("bench event");
-        let bench = json!({
-            "event": e["name"], "timestamp": "2026-11-22T17:03:11.123Z",
-            "props": e["props"], "user_id": e["user_id"], "groups": {"org": e["org"]},
-            "context": {
-                "url": format!("https://shop.example.com{}", e["url"].as_str().expect("url")),
-                "referrer": "https://www.google.com/search?q=x",
-                "user_agent": "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/142.0.0.0 Safari/537.36",
-                "language": "en-US", "screen": {"width": 1440}
-            }
-        });
+        let bench = crate::event::bench_raw_json();
         let signup = json!({"event": "signup", "timestamp": "2026-11-22T17:03:11.123Z",
             "props": {"plan": "team", "method": "email", "note": "alice@example.com\n\t\"quoted\" \\ \u{1} \u{7f} é 日本"},
             "user_id": "u_8812", "groups": {"org": "org-abc"},
