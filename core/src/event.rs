@@ -1145,6 +1145,25 @@ mod same {
         if equal { Ok(()) } else { Err(Differs) }
     }
 
+    /// `fn name(self, v: T) -> Checked` for each `name: T`: the same when `v` is what
+    /// serde_json's `Value::from(v)` would be.
+    macro_rules! same_as_value {
+        ($($name:ident: $t:ty),* $(,)?) => {$(
+            fn $name(self, v: $t) -> Checked {
+                check(*self.0 == Value::from(v))
+            }
+        )*};
+    }
+
+    /// `fn name(self, _: T) -> Result<Self::Ok, Differs>` failing for each `name: T`.
+    macro_rules! not_a_key {
+        ($($name:ident: $t:ty),* $(,)?) => {$(
+            fn $name(self, _: $t) -> Result<Self::Ok, Differs> {
+                Err(Differs)
+            }
+        )*};
+    }
+
     /// serde_json's marker for its `RawValue` struct, which its serializer treats specially.
     const RAW_VALUE_TOKEN: &str = "$serde_json::private::RawValue";
 
@@ -1166,35 +1185,11 @@ mod same {
         fn serialize_bool(self, v: bool) -> Checked {
             check(self.0.as_bool() == Some(v))
         }
-        fn serialize_i8(self, v: i8) -> Checked {
-            check(*self.0 == Value::from(v))
-        }
-        fn serialize_i16(self, v: i16) -> Checked {
-            check(*self.0 == Value::from(v))
-        }
-        fn serialize_i32(self, v: i32) -> Checked {
-            check(*self.0 == Value::from(v))
-        }
-        fn serialize_i64(self, v: i64) -> Checked {
-            check(*self.0 == Value::from(v))
-        }
-        fn serialize_u8(self, v: u8) -> Checked {
-            check(*self.0 == Value::from(v))
-        }
-        fn serialize_u16(self, v: u16) -> Checked {
-            check(*self.0 == Value::from(v))
-        }
-        fn serialize_u32(self, v: u32) -> Checked {
-            check(*self.0 == Value::from(v))
-        }
-        fn serialize_u64(self, v: u64) -> Checked {
-            check(*self.0 == Value::from(v))
-        }
-        fn serialize_f32(self, v: f32) -> Checked {
-            check(*self.0 == Value::from(v))
-        }
-        fn serialize_f64(self, v: f64) -> Checked {
-            check(*self.0 == Value::from(v))
+        // A number is the same as the `Value` serde_json would make of it.
+        same_as_value! {
+            serialize_i8: i8, serialize_i16: i16, serialize_i32: i32, serialize_i64: i64,
+            serialize_u8: u8, serialize_u16: u16, serialize_u32: u32, serialize_u64: u64,
+            serialize_f32: f32, serialize_f64: f64,
         }
         fn serialize_char(self, v: char) -> Checked {
             let mut buf = [0; 4];
@@ -1384,44 +1379,12 @@ mod same {
         ) -> Result<&'a Value, Differs> {
             v.serialize(self)
         }
-        fn serialize_bool(self, _: bool) -> Result<&'a Value, Differs> {
-            Err(Differs)
-        }
-        fn serialize_i8(self, _: i8) -> Result<&'a Value, Differs> {
-            Err(Differs)
-        }
-        fn serialize_i16(self, _: i16) -> Result<&'a Value, Differs> {
-            Err(Differs)
-        }
-        fn serialize_i32(self, _: i32) -> Result<&'a Value, Differs> {
-            Err(Differs)
-        }
-        fn serialize_i64(self, _: i64) -> Result<&'a Value, Differs> {
-            Err(Differs)
-        }
-        fn serialize_u8(self, _: u8) -> Result<&'a Value, Differs> {
-            Err(Differs)
-        }
-        fn serialize_u16(self, _: u16) -> Result<&'a Value, Differs> {
-            Err(Differs)
-        }
-        fn serialize_u32(self, _: u32) -> Result<&'a Value, Differs> {
-            Err(Differs)
-        }
-        fn serialize_u64(self, _: u64) -> Result<&'a Value, Differs> {
-            Err(Differs)
-        }
-        fn serialize_f32(self, _: f32) -> Result<&'a Value, Differs> {
-            Err(Differs)
-        }
-        fn serialize_f64(self, _: f64) -> Result<&'a Value, Differs> {
-            Err(Differs)
-        }
-        fn serialize_char(self, _: char) -> Result<&'a Value, Differs> {
-            Err(Differs)
-        }
-        fn serialize_bytes(self, _: &[u8]) -> Result<&'a Value, Differs> {
-            Err(Differs)
+        // Map keys are strings: anything else is not a key of the received object.
+        not_a_key! {
+            serialize_bool: bool, serialize_i8: i8, serialize_i16: i16, serialize_i32: i32,
+            serialize_i64: i64, serialize_u8: u8, serialize_u16: u16, serialize_u32: u32,
+            serialize_u64: u64, serialize_f32: f32, serialize_f64: f64, serialize_char: char,
+            serialize_bytes: &[u8],
         }
         fn serialize_none(self) -> Result<&'a Value, Differs> {
             Err(Differs)
