@@ -926,13 +926,7 @@ fn sigkill_loses_no_acknowledged_event() {
             .map(|r| r.expect("row"))
             .collect()
     };
-    let missing: Vec<&String> = acked.difference(&stored).collect();
-    assert!(
-        missing.is_empty(),
-        "{} acknowledged events lost, e.g. {:?}",
-        missing.len(),
-        missing.first()
-    );
+    common::assert_none_lost(&acked, &stored);
     let total: i64 = conn
         .query_row("SELECT count(*) FROM events", [], |r| r.get(0))
         .expect("count");

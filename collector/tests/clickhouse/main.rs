@@ -496,13 +496,7 @@ fn clickhouse_restart_loses_no_acknowledged_event() {
     }
     let acked = acked.lock().expect("lock").clone();
     let stored = stored_ids(&ch);
-    let missing: Vec<&String> = acked.difference(&stored).collect();
-    assert!(
-        missing.is_empty(),
-        "{} acknowledged events lost, e.g. {:?}",
-        missing.len(),
-        missing.first()
-    );
+    common::assert_none_lost(&acked, &stored);
     let distinct = ch.number("SELECT count(DISTINCT id) FROM sieve_test.events");
     assert_eq!(distinct as usize, stored.len());
     assert_eq!(

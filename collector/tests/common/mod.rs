@@ -1,6 +1,7 @@
 //! What the collector's test binaries share (`service.rs`, `clickhouse/`): the real
 //! `sieve-collector serve` process, started on `127.0.0.1:0`.
 
+use std::collections::BTreeSet;
 use std::io::BufRead;
 use std::process::{Child, Command, Stdio};
 
@@ -48,4 +49,15 @@ impl Drop for Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// The durability check: every event the collector acknowledged is among the stored ones.
+pub fn assert_none_lost(acked: &BTreeSet<String>, stored: &BTreeSet<String>) {
+    let missing: Vec<&String> = acked.difference(stored).collect();
+    assert!(
+        missing.is_empty(),
+        "{} acknowledged events lost, e.g. {:?}",
+        missing.len(),
+        missing.first()
+    );
 }
