@@ -252,11 +252,6 @@ pub fn prepare(
     };
     let mut seen = std::collections::HashSet::new();
     for (index, event) in batch.events.iter().enumerate() {
-        let id = event
-            .get("id")
-            .and_then(Value::as_str)
-            .and_then(EventId::parse)
-            .map(|i| i.to_string());
         let verdict = check_event_limits(event, limits)
             .map_err(|d| vec![d])
             .and_then(|()| verify_event(event, ctx.schema).map_err(|r| r.reasons));
@@ -293,6 +288,13 @@ pub fn prepare(
                     .and_then(|d| serde_json::to_value(&d.reason).ok())
                     .and_then(|v| v.get("reason").and_then(Value::as_str).map(str::to_owned))
                     .unwrap_or_else(|| "invalid".to_owned());
+                // The id as the rejection names it (a valid one, normalised), read only here:
+                // an accepted event's id comes from its clean form.
+                let id = event
+                    .get("id")
+                    .and_then(Value::as_str)
+                    .and_then(EventId::parse)
+                    .map(|i| i.to_string());
                 response.rejected.push(RejectedEvent {
                     id,
                     index,
