@@ -125,7 +125,7 @@ enum Command {
         config: PathBuf,
     },
     /// Load JSON lines written by `export --format jsonl` (stdin) into the configured store.
-    /// Event ids are kept: importing twice stores nothing twice.
+    /// Event ids are kept: an event imported twice is counted once by every read.
     Import {
         /// The collector's config file.
         #[arg(long)]

@@ -3,8 +3,10 @@
 //! export from one and an import into the other.
 //!
 //! Imported rows keep their event ids, times, sites, schema fingerprints, key epochs and
-//! visitor pseudonyms, so importing a file twice (or a file that overlaps what is stored)
-//! stores nothing twice. It does not re-key, re-clean or re-verify events: they were clean in
+//! visitor pseudonyms, so importing a file twice (or a file that overlaps what is stored) is
+//! recognised as a retry is (ClickHouse looks ids up; the SQLite writer remembers the last
+//! ~460 000+ ids, `store::window`), and every read counts an event once even where a second copy
+//! was stored. It does not re-key, re-clean or re-verify events: they were clean in
 //! the store they came from; run `verify` on the target afterwards to check. Lines that are
 //! not an exported event stop the import with the line number (never the line's contents);
 //! groups committed before that stay committed, and running it again after fixing the file

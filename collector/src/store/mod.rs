@@ -14,6 +14,7 @@
 pub mod clickhouse;
 pub mod query;
 pub mod sqlite;
+pub mod window;
 pub mod writer;
 
 use std::path::PathBuf;
@@ -169,27 +170,25 @@ pub enum StoreConfig {
     },
 }
 
-/// The embedded store's tables. `events.id` is the primary key, which is what makes a retried
-/// batch store nothing twice; `time` is indexed for retention, export and reports, the only
-/// ways rows are read (every query of [`query`] and retention's delete filter on a time range).
+/// The embedded store's tables, as a new file gets them (store format 2).
 ///
-/// Files created before 2026-11-23 also have an index `events_event_time` on `(event, time)`.
-/// No statement uses it (`EXPLAIN QUERY PLAN` of each picks `events_time` or the id), and
-/// every row paid for it: a third b-tree insert and, at each group commit, a WAL frame per
-/// event name for its rewritten tail pages (~18% of the bytes written per event,
-/// BENCHMARKS.md). New files are created without it; an old file keeps it and works as
-/// before (`DROP INDEX events_event_time` removes it, offline or live).
+/// `events` is a rowid table with one index, `events_time`: rows (about 1.3 KB each, most of
+/// it `data`) are appended in arrival order, and every query of [`query`] and retention's
+/// delete filter on a time range. The event id has **no index**: a unique index over random
+/// 128-bit ids made each insert rewrite its own leaf page, about one 8 KiB page per event in the
+/// WAL and again at each checkpoint (BENCHMARKS.md, "Ingest, fifth round"). Retried batches are
+/// recognised by the writer's window of recent ids instead ([`window`]); a copy that arrives
+/// after its id left the window is stored again, and every read counts each id once
+/// ([`query`]).
 ///
-/// `events` is a rowid table: rows (about 1.3 KB each, most of it `data`) are appended in
-/// arrival order, and the id's unique index holds only the 32-character ids. Files created
-/// before 2026-11-22 have it `WITHOUT ROWID`, keyed by the id itself; both layouts have the
-/// same columns and constraints, and every statement here works on either. The old layout
-/// is what SQLite advises against for rows over ~1/20 of a page: the whole row is the b-tree
-/// key, so its interior pages hold a handful of ~1 KB keys each (a deep tree, overflow pages),
-/// and a group commit of ~25 events wrote ~170 pages to the log (BENCHMARKS.md).
+/// Older files keep the layout they were created with, and every statement works on them:
+/// format 1 files have `id TEXT PRIMARY KEY` (the unique index did the de-duplication); those
+/// from before 2026-11-22 are `WITHOUT ROWID` tables keyed by the id itself, and those from
+/// before 2026-11-23 also have an unused index `events_event_time` on `(event, time)`
+/// (`DROP INDEX events_event_time` removes it). [`SqliteLayout`] tells the two formats apart.
 pub const SQLITE_DDL: &str = "
 CREATE TABLE IF NOT EXISTS events (
-    id      TEXT PRIMARY KEY NOT NULL,  -- 32 hex: the SDK's event id
+    id      TEXT NOT NULL,      -- 32 hex: the SDK's event id (a retry has the same id)
     site    TEXT NOT NULL,
     schema  TEXT NOT NULL,      -- 64 hex: fingerprint of the schema it was verified under
     epoch   TEXT NOT NULL,      -- key epoch whose pepper re-keyed the pseudonyms
@@ -207,8 +206,39 @@ CREATE TABLE IF NOT EXISTS schemas (
     first_seen  INTEGER NOT NULL
 );
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-INSERT OR IGNORE INTO meta (key, value) VALUES ('format', '1');
+INSERT OR IGNORE INTO meta (key, value) VALUES ('format', '2');
 ";
+
+/// How a SQLite store file keeps one copy of each event, read from its `meta` table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SqliteLayout {
+    /// Format 1: `events.id` is unique; `INSERT OR IGNORE` skips a retried event, and reads
+    /// count rows.
+    UniqueId,
+    /// Format 2 (new files): rows appended without an id index; the writer's window skips
+    /// recent retries, and reads count distinct ids.
+    Appended,
+}
+
+impl SqliteLayout {
+    /// The layout of the store open on `conn`; an error for a file that is not a store, or a
+    /// format this build does not know.
+    pub fn of(conn: &rusqlite::Connection) -> Result<SqliteLayout, StoreError> {
+        let format: String = conn
+            .query_row("SELECT value FROM meta WHERE key = 'format'", [], |r| {
+                r.get(0)
+            })
+            .map_err(db("read store format"))?;
+        match format.as_str() {
+            "1" => Ok(SqliteLayout::UniqueId),
+            "2" => Ok(SqliteLayout::Appended),
+            _ => Err(failed(
+                "store format",
+                format!("unsupported store format {format:?}"),
+            )),
+        }
+    }
+}
 
 impl StoreConfig {
     /// Open the write side: the SQLite file (created if missing), or ClickHouse with its tables

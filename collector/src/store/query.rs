@@ -9,18 +9,26 @@
 //! Aggregations for reports run in SQL (`GROUP BY`, `COUNT(DISTINCT visitor)`), and [`scan`]
 //! streams rows one at a time in `(time, id)` order, so memory does not grow with the store.
 //!
+//! Every read counts an event once, on both layouts ([`SqliteLayout`]): a format 2 file may
+//! hold a second copy of an event whose retry came after the writer's window forgot its id,
+//! so there counts are `COUNT(DISTINCT id)` and [`scan`] skips later copies (it first asks
+//! which ids of the range occur more than once, an index-ordered pass over the range's ids,
+//! and remembers only those). A format 1 file's unique index already keeps one copy.
+//! Copies of one event normally have the same time; a read of a time range that holds only one
+//! of two copies with different times counts that one.
+//!
 //! What it does not do: decide what may be shown. Small-group suppression is the report's job
 //! ([`crate::report`]); this module returns exact counts.
 //!
 //! [`scan`]: StoreRead::scan
 
+use std::collections::HashMap;
 use std::path::Path;
 use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags, params};
 
-use super::db;
-use super::{SchemaCount, SchemaRecord, StoreError, StoreRead, StoredEvent};
+use super::{SchemaCount, SchemaRecord, SqliteLayout, StoreError, StoreRead, StoredEvent, db};
 
 /// The key under which rows without a value for a dimension are counted (an event without a
 /// page URL, a visitor whose country is unknown).
@@ -95,6 +103,7 @@ pub struct Group {
 #[derive(Debug)]
 pub struct SqliteReader {
     conn: Connection,
+    layout: SqliteLayout,
 }
 
 /// SQLite counts are `i64` and never negative; a negative one would be a corrupt file, shown
@@ -103,21 +112,39 @@ fn count(n: i64) -> u64 {
     u64::try_from(n).unwrap_or(0)
 }
 
-/// Every stored event in a time range, in a stable order (export, verify).
-const SCAN: &str = "SELECT id, site, schema, epoch, event, time, visitor, data FROM events
+/// Every stored event in a time range, in a stable order (export, verify). Format 1 ids are
+/// unique; format 2 rows add the rowid, so of two copies with one time the first stored comes
+/// first.
+const SCAN_UNIQUE: &str = "SELECT id, site, schema, epoch, event, time, visitor, data FROM events
      WHERE time >= ?1 AND time < ?2 ORDER BY time, id";
+const SCAN_APPENDED: &str = "SELECT id, site, schema, epoch, event, time, visitor, data FROM events
+     WHERE time >= ?1 AND time < ?2 ORDER BY time, id, rowid";
+
+/// Format 2: the ids of a time range stored more than once (normally none).
+const REPEATED_IDS: &str = "SELECT id FROM events
+     WHERE time >= ?1 AND time < ?2 GROUP BY id HAVING COUNT(*) > 1";
+
+/// How a layout counts the events of a group: rows where ids are unique, distinct ids where a
+/// late retry may have left a second copy.
+fn events_sql(layout: SqliteLayout) -> &'static str {
+    match layout {
+        SqliteLayout::UniqueId => "COUNT(*)",
+        SqliteLayout::Appended => "COUNT(DISTINCT id)",
+    }
+}
 
 /// One report dimension over a time range: per group, events and distinct visitors.
 ///
 /// `CAST(... AS TEXT)`: a key that is not a string in the JSON (a number smuggled into
 /// `context.url`) still groups, as its text, rather than failing the whole report.
-fn aggregate_sql(dimension: Dimension) -> String {
+fn aggregate_sql(dimension: Dimension, layout: SqliteLayout) -> String {
     format!(
         "SELECT COALESCE(CAST({key} AS TEXT), '{NONE_KEY}') AS k,
-                COUNT(*), COUNT(DISTINCT visitor)
+                {events} AS n, COUNT(DISTINCT visitor)
          FROM events WHERE time >= ?1 AND time < ?2
-         GROUP BY k ORDER BY COUNT(*) DESC, k",
-        key = dimension.key_sql()
+         GROUP BY k ORDER BY n DESC, k",
+        key = dimension.key_sql(),
+        events = events_sql(layout),
     )
 }
 
@@ -148,18 +175,8 @@ impl SqliteReader {
             .map_err(db("open: query_only"))?;
         // Refuse a file that is not a store (or a newer format this reader does not know),
         // instead of answering "no rows" about the wrong database.
-        let format: String = conn
-            .query_row("SELECT value FROM meta WHERE key = 'format'", [], |r| {
-                r.get(0)
-            })
-            .map_err(db("open: read store format"))?;
-        if format != "1" {
-            return Err(StoreError::Database {
-                op: "open: store format",
-                source: format!("unsupported store format {format:?}").into(),
-            });
-        }
-        Ok(Self { conn })
+        let layout = SqliteLayout::of(&conn)?;
+        Ok(Self { conn, layout })
     }
 }
 
@@ -189,11 +206,12 @@ impl StoreRead for SqliteReader {
     fn counts_by_schema(&self) -> Result<Vec<SchemaCount>, StoreError> {
         let mut stmt = self
             .conn
-            .prepare(
-                "SELECT e.schema, s.version, COUNT(*), MIN(e.time), MAX(e.time)
+            .prepare(&format!(
+                "SELECT e.schema, s.version, {events}, MIN(e.time), MAX(e.time)
                  FROM events e LEFT JOIN schemas s ON s.fingerprint = e.schema
                  GROUP BY e.schema ORDER BY MIN(e.time), e.schema",
-            )
+                events = events_sql(self.layout),
+            ))
             .map_err(db("counts by schema: prepare"))?;
         let rows = stmt
             .query_map([], |r| {
@@ -216,10 +234,38 @@ impl StoreRead for SqliteReader {
         to: i64,
         visit: &mut dyn FnMut(StoredEvent) -> Result<(), StoreError>,
     ) -> Result<(), StoreError> {
-        let mut stmt = self.conn.prepare(SCAN).map_err(db("scan: prepare"))?;
+        // Format 2: the ids with more than one copy in the range, and which of them were
+        // visited already. Both stay as small as the copies are few.
+        let mut repeated = HashMap::new();
+        let sql = match self.layout {
+            SqliteLayout::UniqueId => SCAN_UNIQUE,
+            SqliteLayout::Appended => {
+                let mut stmt = self
+                    .conn
+                    .prepare(REPEATED_IDS)
+                    .map_err(db("scan: prepare repeated ids"))?;
+                let ids = stmt
+                    .query_map(params![from, to], |r| r.get::<_, String>(0))
+                    .map_err(db("scan: query repeated ids"))?;
+                for id in ids {
+                    repeated.insert(id.map_err(db("scan: read repeated id"))?, false);
+                }
+                SCAN_APPENDED
+            }
+        };
+        let mut stmt = self.conn.prepare(sql).map_err(db("scan: prepare"))?;
         // Stepping the cursor row by row keeps one row in memory at a time.
         let mut rows = stmt.query(params![from, to]).map_err(db("scan: query"))?;
         while let Some(r) = rows.next().map_err(db("scan: step"))? {
+            if !repeated.is_empty() {
+                let id = r.get_ref(0).map_err(db("scan: read id"))?;
+                let id = id.as_str().map_err(db("scan: read id"))?;
+                if let Some(seen) = repeated.get_mut(id)
+                    && std::mem::replace(seen, true)
+                {
+                    continue;
+                }
+            }
             let event = StoredEvent {
                 id: r.get(0).map_err(db("scan: read id"))?,
                 site: r.get(1).map_err(db("scan: read site"))?,
@@ -243,7 +289,7 @@ impl StoreRead for SqliteReader {
     ) -> Result<Vec<Group>, StoreError> {
         let mut stmt = self
             .conn
-            .prepare(&aggregate_sql(dimension))
+            .prepare(&aggregate_sql(dimension, self.layout))
             .map_err(db("aggregate: prepare"))?;
         let rows = stmt
             .query_map(params![from, to], |r| {
@@ -301,15 +347,43 @@ pub(crate) mod tests {
             .expect("a clean event serializes")
     }
 
+    /// The tables of a format 1 file as the collector created them on 2026-11-22: a unique id
+    /// (`WITHOUT ROWID` before that day: `without_rowid`), and the unused `(event, time)` index.
+    pub(crate) fn legacy_ddl(without_rowid: bool) -> String {
+        format!(
+            "CREATE TABLE events (
+                id TEXT PRIMARY KEY NOT NULL, site TEXT NOT NULL, schema TEXT NOT NULL,
+                epoch TEXT NOT NULL, event TEXT NOT NULL, time INTEGER NOT NULL, visitor TEXT,
+                data TEXT NOT NULL){rowid};
+            CREATE INDEX events_time ON events(time);
+            CREATE INDEX events_event_time ON events(event, time);
+            CREATE TABLE schemas (fingerprint TEXT PRIMARY KEY, site TEXT NOT NULL,
+                version TEXT NOT NULL, body TEXT NOT NULL, first_seen INTEGER NOT NULL);
+            CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+            INSERT INTO meta (key, value) VALUES ('format', '1');",
+            rowid = if without_rowid { " WITHOUT ROWID" } else { "" }
+        )
+    }
+
     /// A database file with the store's tables and the example schema recorded.
     pub(crate) fn new_db(
         dir: &tempfile::TempDir,
         schema: &Schema,
         text: &str,
     ) -> (std::path::PathBuf, Connection) {
+        db_with(dir, schema, text, SQLITE_DDL)
+    }
+
+    /// [`new_db`] with the tables of `ddl` (a new file's, or [`legacy_ddl`]).
+    pub(crate) fn db_with(
+        dir: &tempfile::TempDir,
+        schema: &Schema,
+        text: &str,
+        ddl: &str,
+    ) -> (std::path::PathBuf, Connection) {
         let path = dir.path().join("events.db");
         let conn = Connection::open(&path).expect("create test db");
-        conn.execute_batch(SQLITE_DDL).expect("create tables");
+        conn.execute_batch(ddl).expect("create tables");
         conn.execute(
             "INSERT INTO schemas (fingerprint, site, version, body, first_seen) VALUES (?1, ?2, ?3, ?4, ?5)",
             params![schema.fingerprint().to_string(), schema.site, schema.version, text, DAY1],
@@ -355,19 +429,23 @@ pub(crate) mod tests {
         })
     }
 
-    /// Every statement that reads or deletes rows by time uses `events_time`, on a file made
-    /// with today's tables and on one that still has the old `events_event_time` index: the
-    /// reason new files are created without the latter (`SQLITE_DDL`).
+    /// Every statement that reads or deletes rows by time uses `events_time`: on a new file,
+    /// on one that has the old `events_event_time` index too, and on format 1 files (with and
+    /// without a rowid), each with its layout's statements.
     #[test]
     fn time_range_statements_use_the_time_index() {
         let (schema, text) = example_schema();
-        for legacy in [false, true] {
+        let old_index =
+            format!("{SQLITE_DDL}; CREATE INDEX events_event_time ON events(event, time);");
+        for ddl in [
+            SQLITE_DDL.to_owned(),
+            old_index,
+            legacy_ddl(false),
+            legacy_ddl(true),
+        ] {
+            let legacy = ddl.contains("events_event_time");
             let dir = tempfile::tempdir().expect("tempdir");
-            let (_path, conn) = new_db(&dir, &schema, &text);
-            if legacy {
-                conn.execute_batch("CREATE INDEX events_event_time ON events(event, time)")
-                    .expect("the old index");
-            }
+            let (_path, conn) = db_with(&dir, &schema, &text, &ddl);
             let fp = schema.fingerprint().to_string();
             for n in 0..50 {
                 let time = DAY1 + i64::from(n);
@@ -378,10 +456,24 @@ pub(crate) mod tests {
                 );
                 insert(&conn, &fp, time, Some(&visitor(n % 7)), &data);
             }
-            let statements = Dimension::ALL.map(aggregate_sql).into_iter().chain([
-                SCAN.to_owned(),
-                super::super::sqlite::DELETE_CHUNK_BEFORE.to_owned(),
-            ]);
+            let layout = SqliteLayout::of(&conn).expect("layout");
+            let per_layout = match layout {
+                SqliteLayout::Appended => [
+                    SCAN_APPENDED,
+                    REPEATED_IDS,
+                    super::super::sqlite::DELETE_CHUNK_BEFORE_APPENDED,
+                ]
+                .as_slice(),
+                SqliteLayout::UniqueId => [
+                    SCAN_UNIQUE,
+                    super::super::sqlite::DELETE_CHUNK_BEFORE_UNIQUE,
+                ]
+                .as_slice(),
+            };
+            let statements = Dimension::ALL
+                .map(|d| aggregate_sql(d, layout))
+                .into_iter()
+                .chain(per_layout.iter().map(|sql| (*sql).to_owned()));
             for sql in statements {
                 let plan: Vec<String> = conn
                     .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
@@ -391,8 +483,10 @@ pub(crate) mod tests {
                     })
                     .expect("explain");
                 assert!(
-                    plan.iter()
-                        .any(|step| step.contains("USING INDEX events_time")),
+                    plan.iter().any(|step| {
+                        step.contains("USING INDEX events_time")
+                            || step.contains("USING COVERING INDEX events_time")
+                    }),
                     "legacy index {legacy}: {sql}\n{plan:?}"
                 );
             }
@@ -428,13 +522,26 @@ pub(crate) mod tests {
         assert!(reader.conn.execute("DELETE FROM events", []).is_err());
     }
 
-    /// A hand-counted fixture: the SQL aggregation must give exactly these numbers.
+    /// A hand-counted fixture: the SQL aggregation must give exactly these numbers, on a new
+    /// file, on one that also holds second copies of two events (late retries the writer's
+    /// window had forgotten: one at the same time, one a minute later), and on format 1 files.
     #[test]
     fn aggregate_matches_a_hand_count() {
+        for (ddl, copies) in [
+            (SQLITE_DDL.to_owned(), false),
+            (SQLITE_DDL.to_owned(), true),
+            (legacy_ddl(false), false),
+            (legacy_ddl(true), false),
+        ] {
+            hand_count(&ddl, copies);
+        }
+    }
+
+    fn hand_count(ddl: &str, copies: bool) {
         let (schema, text) = example_schema();
         let fp = schema.fingerprint().to_string();
         let dir = tempfile::tempdir().expect("tempdir");
-        let (path, conn) = new_db(&dir, &schema, &text);
+        let (path, conn) = db_with(&dir, &schema, &text, ddl);
         let day2 = DAY1 + 86_400;
         // (time, visitor, country, url)
         let rows: [(i64, Option<u32>, &str, &str); 6] = [
@@ -456,8 +563,35 @@ pub(crate) mod tests {
             &json!({"event": "signup", "timestamp": "2026-11-22T10:30:00Z", "props": {"plan": "team"}}),
         );
         insert(&conn, &fp, DAY1, Some(&visitor(4)), &bare);
+        if copies {
+            for (n, late) in [(0, 0), (4, 60)] {
+                let (time, v, country, url) = rows[n];
+                let data = stored_data(&schema, n as u32, &page_view(time + late, country, url));
+                insert(&conn, &fp, time + late, v.map(visitor).as_deref(), &data);
+            }
+        }
 
         let reader = SqliteReader::open(&path).expect("open");
+        let stored: i64 = reader
+            .conn
+            .query_row("SELECT COUNT(*) FROM events", [], |r| r.get(0))
+            .expect("count rows");
+        assert_eq!(stored, if copies { 9 } else { 7 });
+        let mut scanned = Vec::new();
+        reader
+            .scan(0, i64::MAX, &mut |e| {
+                scanned.push((e.id, e.time));
+                Ok(())
+            })
+            .expect("scan");
+        assert_eq!(scanned.len(), 7, "each event once: {scanned:?}");
+        let late_copy = (format!("{:08x}{}", 4, "0".repeat(24)), DAY1 + 86_400);
+        assert!(
+            scanned.contains(&late_copy),
+            "the first copy is kept: {scanned:?}"
+        );
+        let counts = reader.counts_by_schema().expect("counts");
+        assert_eq!(counts[0].events, 7);
         let g = |key: &str, events, visitors| Group {
             key: key.to_owned(),
             events,

@@ -3,7 +3,8 @@
 //! `SIGKILL`. That is what lets ingest answer 2xx only for durably stored events.
 //!
 //! It does: create the file with the tables of [`SQLITE_DDL`], insert batches in one
-//! transaction (`INSERT OR IGNORE`, so a retried batch stores nothing twice), record schema
+//! transaction, skipping the ids of recently stored events (the [`IdWindow`], reloaded from the
+//! file's last rows at open; on a format 1 file the unique id index does it), record schema
 //! versions, delete by time for retention, answer a liveness check.
 //!
 //! It does not: queue or group requests (that is [`super::writer`], which calls
@@ -11,15 +12,16 @@
 //! are [`super::query`], on a read-only connection of their own), or put row contents into an
 //! error or a log line.
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags, TransactionBehavior, params};
 
-use super::db;
+use super::window::{self, IdWindow};
 use super::writer::GroupStore;
-use super::{SQLITE_DDL, SchemaRecord, Store, StoreError, StoredEvent};
+use super::{SQLITE_DDL, SchemaRecord, SqliteLayout, Store, StoreError, StoredEvent, db};
 
 /// How long a statement waits for a lock held by another connection (an operator's `export`
 /// or `verify` running against the live file) before failing. Long enough to ride out a
@@ -31,23 +33,45 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 /// so the group-commit writer is never held up for the length of a large purge.
 const DELETE_CHUNK: usize = 5_000;
 
-const INSERT_EVENT: &str = "INSERT OR IGNORE INTO events \
+/// Format 1 files: the unique id index skips a retried event (0 rows changed).
+const INSERT_EVENT_UNIQUE: &str = "INSERT OR IGNORE INTO events \
      (id, site, schema, epoch, event, time, visitor, data) \
      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
+
+/// Format 2 files: no conflict is possible (the window decided), so no `OR IGNORE`, which would
+/// also skip a row silently on any other constraint.
+const INSERT_EVENT_APPENDED: &str = "INSERT INTO events \
+     (id, site, schema, epoch, event, time, visitor, data) \
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
+
+/// The ids of the newest rows, to refill the window when a file is opened: a batch whose
+/// answer was lost when the collector stopped is recognised when the SDK retries it.
+const RECENT_IDS: &str = "SELECT id FROM events ORDER BY rowid DESC LIMIT ?1";
 
 const INSERT_SCHEMA: &str = "INSERT OR IGNORE INTO schemas \
      (fingerprint, site, version, body, first_seen) VALUES (?1, ?2, ?3, ?4, ?5)";
 
-// Deleting through the primary key of a bounded sub-select is how SQLite spells
-// `DELETE ... LIMIT` without the compile-time option that enables the latter.
-pub(super) const DELETE_CHUNK_BEFORE: &str =
+// Deleting through the key of a bounded sub-select is how SQLite spells `DELETE ... LIMIT`
+// without the compile-time option that enables the latter. Format 1 files may be `WITHOUT
+// ROWID` (keyed by the unique id); format 2 files have no id index, only the rowid.
+pub(super) const DELETE_CHUNK_BEFORE_UNIQUE: &str =
     "DELETE FROM events WHERE id IN (SELECT id FROM events WHERE time < ?1 LIMIT ?2)";
+pub(super) const DELETE_CHUNK_BEFORE_APPENDED: &str =
+    "DELETE FROM events WHERE rowid IN (SELECT rowid FROM events WHERE time < ?1 LIMIT ?2)";
 
 /// The embedded SQLite store. One connection behind a mutex: the group-commit writer thread is
 /// its only heavy user, and SQLite allows one writer at a time anyway.
 pub struct SqliteStore {
     path: PathBuf,
-    conn: Mutex<Connection>,
+    layout: SqliteLayout,
+    inner: Mutex<Inner>,
+}
+
+/// What the mutex guards: the connection, and (format 2) the ids it stored recently, changed
+/// only together with a commit.
+struct Inner {
+    conn: Connection,
+    window: IdWindow,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -63,8 +87,15 @@ impl std::fmt::Debug for SqliteStore {
 
 impl SqliteStore {
     /// Open (creating if needed) the database at `path` and its parent directories, apply the
-    /// schema, and set WAL mode, `synchronous=FULL` and a busy timeout.
+    /// schema, set WAL mode, `synchronous=FULL` and a busy timeout, and (format 2) refill the
+    /// window of recent ids from the newest rows.
     pub fn open(path: &Path) -> Result<SqliteStore, StoreError> {
+        Self::open_with_window(path, window::GENERATION)
+    }
+
+    /// [`SqliteStore::open`] with a window of `generation` ids per generation (tests use small
+    /// ones to see what happens past it).
+    pub fn open_with_window(path: &Path, generation: usize) -> Result<SqliteStore, StoreError> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|e| StoreError::Database {
                 op: "create data directory",
@@ -108,10 +139,29 @@ impl SqliteStore {
             .map_err(db("set secure_delete"))?;
         conn.execute_batch(SQLITE_DDL)
             .map_err(db("create tables"))?;
+        let layout = SqliteLayout::of(&conn)?;
+        let mut window = IdWindow::with_generation(generation);
+        if layout == SqliteLayout::Appended {
+            let limit = i64::try_from(generation).unwrap_or(i64::MAX);
+            let mut stmt = conn.prepare(RECENT_IDS).map_err(db("read recent ids"))?;
+            let ids = stmt
+                .query_map([limit], |r| r.get::<_, String>(0))
+                .map_err(db("read recent ids"))?;
+            let mut recent = Vec::new();
+            for id in ids {
+                recent.extend(window::key(&id.map_err(db("read recent ids"))?));
+            }
+            // Oldest first, so the newest stay longest.
+            for key in recent.into_iter().rev() {
+                window.insert(key);
+            }
+            drop(stmt);
+        }
 
         Ok(SqliteStore {
             path: path.to_path_buf(),
-            conn: Mutex::new(conn),
+            layout,
+            inner: Mutex::new(Inner { conn, window }),
         })
     }
 
@@ -120,11 +170,17 @@ impl SqliteStore {
         &self.path
     }
 
+    /// How this file keeps one copy of each event.
+    pub fn layout(&self) -> SqliteLayout {
+        self.layout
+    }
+
     /// A panic elsewhere while holding the lock cannot leave the connection half-changed: an
-    /// open transaction rolls back when its guard drops during unwinding. So a poisoned lock is
-    /// still a usable connection, and refusing it would turn one bug into a permanent outage.
-    fn lock(&self) -> MutexGuard<'_, Connection> {
-        self.conn.lock().unwrap_or_else(PoisonError::into_inner)
+    /// open transaction rolls back when its guard drops during unwinding, and the window is
+    /// changed only after a commit returned. So a poisoned lock is still usable, and refusing
+    /// it would turn one bug into a permanent outage.
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
@@ -147,29 +203,44 @@ fn create_private(path: &Path) -> Result<(), StoreError> {
 
 impl GroupStore for SqliteStore {
     fn insert_each(&self, events: &[StoredEvent]) -> Result<Vec<bool>, StoreError> {
-        let mut conn = self.lock();
+        let mut guard = self.lock();
+        let Inner { conn, window } = &mut *guard;
         // IMMEDIATE takes the write lock up front: a deferred transaction that must upgrade
         // from read to write can fail with SQLITE_BUSY at once, without waiting the timeout.
         let tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(db("begin insert"))?;
         let mut new = Vec::with_capacity(events.len());
+        // Format 2: ids stored by this group, remembered in the window once it is committed.
+        let mut stored = HashSet::new();
         {
-            let mut stmt = tx
-                .prepare_cached(INSERT_EVENT)
-                .map_err(db("prepare insert"))?;
+            let (sql, appended) = match self.layout {
+                SqliteLayout::UniqueId => (INSERT_EVENT_UNIQUE, false),
+                SqliteLayout::Appended => (INSERT_EVENT_APPENDED, true),
+            };
+            let mut stmt = tx.prepare_cached(sql).map_err(db("prepare insert"))?;
             for e in events {
+                let key = window::key(&e.id).filter(|_| appended);
+                // A retry of a recent event, or a second copy earlier in this same group.
+                if key.is_some_and(|k| window.contains(k) || stored.contains(&k)) {
+                    new.push(false);
+                    continue;
+                }
                 let changed = stmt
                     .execute(params![
                         e.id, e.site, e.schema, e.epoch, e.event, e.time, e.visitor, e.data
                     ])
                     .map_err(db("insert event"))?;
-                // OR IGNORE: 0 rows changed means the id was already stored (or came earlier
-                // in this same group).
+                // Format 1, OR IGNORE: 0 rows changed means the id was already stored (or came
+                // earlier in this same group).
                 new.push(changed == 1);
+                stored.extend(key);
             }
         }
         tx.commit().map_err(db("commit insert"))?;
+        for key in stored {
+            window.insert(key);
+        }
         Ok(new)
     }
 }
@@ -184,6 +255,7 @@ impl Store for SqliteStore {
             first_seen,
         } = schema;
         self.lock()
+            .conn
             .prepare_cached(INSERT_SCHEMA)
             .and_then(|mut stmt| {
                 stmt.execute(params![fingerprint, site, version, body, first_seen])
@@ -199,7 +271,11 @@ impl Store for SqliteStore {
             // The lock is released between chunks so queued commits go first.
             let deleted = self
                 .lock()
-                .prepare_cached(DELETE_CHUNK_BEFORE)
+                .conn
+                .prepare_cached(match self.layout {
+                    SqliteLayout::UniqueId => DELETE_CHUNK_BEFORE_UNIQUE,
+                    SqliteLayout::Appended => DELETE_CHUNK_BEFORE_APPENDED,
+                })
                 .and_then(|mut stmt| stmt.execute(params![cutoff, chunk]))
                 .map_err(db("delete old events"))?;
             total += deleted;
@@ -212,6 +288,7 @@ impl Store for SqliteStore {
     fn health(&self) -> Result<(), StoreError> {
         // Reads a real table, so a file that lost its schema fails too, not just a dead handle.
         self.lock()
+            .conn
             .query_row("SELECT count(*) FROM meta", [], |row| row.get::<_, i64>(0))
             .map_err(db("health check"))?;
         Ok(())
@@ -228,13 +305,14 @@ mod tests {
             op: &'static str,
             f: impl FnOnce(&Connection) -> rusqlite::Result<T>,
         ) -> Result<T, StoreError> {
-            f(&self.lock()).map_err(db(op))
+            f(&self.lock().conn).map_err(db(op))
         }
     }
 
-    fn event(id: &str, time: i64) -> StoredEvent {
+    fn event(name: &str, time: i64) -> StoredEvent {
+        let id = window::test_id(name);
         StoredEvent {
-            id: id.to_owned(),
+            id: id.clone(),
             site: "example.com".to_owned(),
             schema: "ab".repeat(32),
             epoch: "2026-11-22".to_owned(),
@@ -325,7 +403,10 @@ mod tests {
             );
         }
         let store = SqliteStore::open(&path).expect("reopen");
-        assert_eq!(ids(&store), vec![("a".to_owned(), 1), ("b".to_owned(), 2)]);
+        assert_eq!(
+            ids(&store),
+            vec![(window::test_id("a"), 1), (window::test_id("b"), 2)]
+        );
         assert_eq!(
             store.insert(&[event("a", 1)]).expect("retry after restart"),
             0
@@ -346,7 +427,10 @@ mod tests {
         assert_eq!(store.delete_before(200).expect("delete"), 2);
         assert_eq!(
             ids(&store),
-            vec![("edge".to_owned(), 200), ("new".to_owned(), 300)]
+            vec![
+                (window::test_id("edge"), 200),
+                (window::test_id("new"), 300)
+            ]
         );
         assert_eq!(store.delete_before(200).expect("delete again"), 0);
     }
@@ -360,7 +444,7 @@ mod tests {
         store.insert(&many).expect("insert");
         store.insert(&[event("keep", 10)]).expect("insert keep");
         assert_eq!(store.delete_before(10).expect("delete"), DELETE_CHUNK + 7);
-        assert_eq!(ids(&store), vec![("keep".to_owned(), 10)]);
+        assert_eq!(ids(&store), vec![(window::test_id("keep"), 10)]);
     }
 
     #[test]
@@ -395,12 +479,124 @@ mod tests {
     }
 
     #[test]
+    fn a_retry_past_the_window_is_stored_again() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = SqliteStore::open_with_window(&dir.path().join("e.db"), 1).expect("open");
+        assert_eq!(store.layout(), SqliteLayout::Appended);
+        for name in ["a", "b", "c"] {
+            assert_eq!(store.insert(&[event(name, 1)]).expect("insert"), 1);
+        }
+        // Generations of one id: the window holds "b" and "c" now.
+        assert_eq!(store.insert(&[event("c", 1)]).expect("retry c"), 0);
+        assert_eq!(store.insert(&[event("b", 1)]).expect("retry b"), 0);
+        assert_eq!(
+            store.insert(&[event("a", 1)]).expect("late retry a"),
+            1,
+            "forgotten: stored again, and counted once by reads (query)"
+        );
+        assert_eq!(ids(&store).len(), 4);
+    }
+
+    #[test]
+    fn reopening_refills_the_window_with_the_newest_ids() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("e.db");
+        {
+            let store = SqliteStore::open_with_window(&path, 100).expect("open");
+            let all: Vec<_> = ["a", "b", "c", "d", "e"]
+                .into_iter()
+                .map(|n| event(n, 1))
+                .collect();
+            assert_eq!(store.insert(&all).expect("insert"), 5);
+        }
+        let store = SqliteStore::open_with_window(&path, 2).expect("reopen");
+        assert_eq!(store.lock().window.len(), 2);
+        assert_eq!(
+            store
+                .insert(&[event("d", 1), event("e", 1)])
+                .expect("retry the newest"),
+            0
+        );
+        assert_eq!(store.insert(&[event("c", 1)]).expect("retry c"), 1);
+    }
+
+    /// An id enters the window only with a commit that returned: remembering the ids of a
+    /// rolled-back group would make its retry a "duplicate", and lose it.
+    #[test]
+    fn a_failed_commit_leaves_no_id_in_the_window() {
+        let (_dir, store) = open_temp();
+        store
+            .with_connection("test trigger", |c| {
+                c.execute_batch(
+                    "CREATE TRIGGER refuse BEFORE INSERT ON events WHEN NEW.event = 'boom'
+                     BEGIN SELECT RAISE(ABORT, 'refused'); END;",
+                )
+            })
+            .expect("trigger");
+        let boom = StoredEvent {
+            event: "boom".to_owned(),
+            ..event("z", 1)
+        };
+        store
+            .insert(&[event("a", 1), event("b", 1), boom])
+            .expect_err("the group fails");
+        assert!(ids(&store).is_empty(), "rolled back");
+        assert_eq!(
+            store
+                .insert(&[event("a", 1), event("b", 1)])
+                .expect("the retry"),
+            2
+        );
+        assert_eq!(ids(&store).len(), 2);
+    }
+
+    /// Files created before format 2 keep their unique id index, and it still de-duplicates
+    /// (the window is not used on them), across a reopen and through retention.
+    #[test]
+    fn format_1_files_deduplicate_by_their_unique_index() {
+        for without_rowid in [false, true] {
+            let dir = tempfile::tempdir().expect("temp dir");
+            let path = dir.path().join("old.db");
+            Connection::open(&path)
+                .and_then(|c| {
+                    c.execute_batch(&crate::store::query::tests::legacy_ddl(without_rowid))
+                })
+                .expect("an old file");
+            let store = SqliteStore::open_with_window(&path, 1).expect("open");
+            assert_eq!(store.layout(), SqliteLayout::UniqueId);
+            assert_eq!(
+                store
+                    .insert_each(&[event("a", 1), event("b", 2), event("a", 1)])
+                    .expect("insert"),
+                vec![true, true, false]
+            );
+            drop(store);
+            let store = SqliteStore::open_with_window(&path, 1).expect("reopen");
+            assert_eq!(store.lock().window.len(), 0);
+            assert_eq!(
+                store
+                    .insert(&[event("a", 1), event("b", 2), event("c", 3)])
+                    .expect("retry"),
+                1
+            );
+            assert_eq!(store.delete_before(2).expect("retention"), 1);
+            assert_eq!(
+                ids(&store),
+                vec![(window::test_id("b"), 2), (window::test_id("c"), 3)]
+            );
+        }
+    }
+
+    #[test]
     fn errors_name_the_operation_not_the_row() {
         let (_dir, store) = open_temp();
         store
             .with_connection("test drop", |c| c.execute_batch("DROP TABLE events"))
             .expect("drop");
-        let secret = event("secret-id-0123", 1);
+        let secret = StoredEvent {
+            id: "secret-id-0123".to_owned(),
+            ..event("secret", 1)
+        };
         let err = store.insert(&[secret]).expect_err("no table");
         let text = format!("{err} {err:?}");
         assert!(text.contains("insert"), "{text}");

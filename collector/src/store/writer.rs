@@ -156,7 +156,8 @@ impl Writer {
     /// bound, or [`StoreError::Stopped`] if the writer is shutting down or gone.
     ///
     /// Dropping the future does not withdraw the batch: it may still be stored, which is
-    /// harmless because a retry with the same ids stores nothing twice.
+    /// harmless because a retry with the same ids is recognised as one (and a copy stored
+    /// anyway is counted once by every read).
     pub fn submit(
         &self,
         events: Vec<StoredEvent>,
@@ -408,9 +409,9 @@ mod tests {
     /// Guards against a hung test, not a performance threshold.
     const HANG: Duration = Duration::from_secs(30);
 
-    fn event(id: &str) -> StoredEvent {
+    fn event(name: &str) -> StoredEvent {
         StoredEvent {
-            id: id.to_owned(),
+            id: crate::store::window::test_id(name),
             site: "example.com".to_owned(),
             schema: "ab".repeat(32),
             epoch: "2026-11-22".to_owned(),
