@@ -10,10 +10,12 @@
 //! streams rows one at a time in `(time, id)` order, so memory does not grow with the store.
 //!
 //! Every read counts an event once, on both layouts ([`SqliteLayout`]): a format 2 file may
-//! hold a second copy of an event whose retry came after the writer's window forgot its id,
-//! so there counts are `COUNT(DISTINCT id)` and [`scan`] skips later copies (it first asks
-//! which ids of the range occur more than once, an index-ordered pass over the range's ids,
-//! and remembers only those). A format 1 file's unique index already keeps one copy.
+//! hold a second copy of an event whose retry came after the writer's window forgot its id.
+//! So a read there first asks which ids of its time range occur more than once (one sorted
+//! pass over the range's ids; normally none, and the answer is kept for the next read of the
+//! same range): [`scan`] skips later copies of those, and counts are `COUNT(DISTINCT id)` when
+//! there are any and a plain `COUNT(*)` (half the time) when there are none. A format 1 file's
+//! unique index already keeps one copy.
 //! Copies of one event normally have the same time; a read of a time range that holds only one
 //! of two copies with different times counts that one.
 //!
@@ -22,6 +24,7 @@
 //!
 //! [`scan`]: StoreRead::scan
 
+use std::cell::Cell;
 use std::collections::HashMap;
 use std::path::Path;
 use std::time::Duration;
@@ -104,6 +107,9 @@ pub struct Group {
 pub struct SqliteReader {
     conn: Connection,
     layout: SqliteLayout,
+    /// The last time range asked about, and whether it holds an id more than once (a report
+    /// reads one range per dimension).
+    repeated_in: Cell<Option<(i64, i64, bool)>>,
 }
 
 /// SQLite counts are `i64` and never negative; a negative one would be a corrupt file, shown
@@ -124,12 +130,13 @@ const SCAN_APPENDED: &str = "SELECT id, site, schema, epoch, event, time, visito
 const REPEATED_IDS: &str = "SELECT id FROM events
      WHERE time >= ?1 AND time < ?2 GROUP BY id HAVING COUNT(*) > 1";
 
-/// How a layout counts the events of a group: rows where ids are unique, distinct ids where a
-/// late retry may have left a second copy.
-fn events_sql(layout: SqliteLayout) -> &'static str {
-    match layout {
-        SqliteLayout::UniqueId => "COUNT(*)",
-        SqliteLayout::Appended => "COUNT(DISTINCT id)",
+/// How to count the events of a group: rows where each id is stored once, distinct ids where
+/// some are stored twice.
+fn events_sql(distinct_ids: bool) -> &'static str {
+    if distinct_ids {
+        "COUNT(DISTINCT id)"
+    } else {
+        "COUNT(*)"
     }
 }
 
@@ -137,14 +144,14 @@ fn events_sql(layout: SqliteLayout) -> &'static str {
 ///
 /// `CAST(... AS TEXT)`: a key that is not a string in the JSON (a number smuggled into
 /// `context.url`) still groups, as its text, rather than failing the whole report.
-fn aggregate_sql(dimension: Dimension, layout: SqliteLayout) -> String {
+fn aggregate_sql(dimension: Dimension, distinct_ids: bool) -> String {
     format!(
         "SELECT COALESCE(CAST({key} AS TEXT), '{NONE_KEY}') AS k,
                 {events} AS n, COUNT(DISTINCT visitor)
          FROM events WHERE time >= ?1 AND time < ?2
          GROUP BY k ORDER BY n DESC, k",
         key = dimension.key_sql(),
-        events = events_sql(layout),
+        events = events_sql(distinct_ids),
     )
 }
 
@@ -176,7 +183,41 @@ impl SqliteReader {
         // Refuse a file that is not a store (or a newer format this reader does not know),
         // instead of answering "no rows" about the wrong database.
         let layout = SqliteLayout::of(&conn)?;
-        Ok(Self { conn, layout })
+        Ok(Self {
+            conn,
+            layout,
+            repeated_in: Cell::new(None),
+        })
+    }
+
+    /// The ids stored more than once in `from <= time < to`, each with `false` (for [`scan`]
+    /// to mark the first copy seen). Always empty on a format 1 file.
+    ///
+    /// [`scan`]: StoreRead::scan
+    fn repeated_ids(&self, from: i64, to: i64) -> Result<HashMap<String, bool>, StoreError> {
+        let mut repeated = HashMap::new();
+        if self.layout == SqliteLayout::Appended {
+            let mut stmt = self
+                .conn
+                .prepare(REPEATED_IDS)
+                .map_err(db("prepare repeated ids"))?;
+            let ids = stmt
+                .query_map(params![from, to], |r| r.get::<_, String>(0))
+                .map_err(db("query repeated ids"))?;
+            for id in ids {
+                repeated.insert(id.map_err(db("read repeated id"))?, false);
+            }
+        }
+        self.repeated_in.set(Some((from, to, !repeated.is_empty())));
+        Ok(repeated)
+    }
+
+    /// Whether some id is stored more than once in `from <= time < to`.
+    fn has_repeated(&self, from: i64, to: i64) -> Result<bool, StoreError> {
+        match self.repeated_in.get() {
+            Some((f, t, any)) if (f, t) == (from, to) => Ok(any),
+            _ => Ok(!self.repeated_ids(from, to)?.is_empty()),
+        }
     }
 }
 
@@ -210,7 +251,7 @@ impl StoreRead for SqliteReader {
                 "SELECT e.schema, s.version, {events}, MIN(e.time), MAX(e.time)
                  FROM events e LEFT JOIN schemas s ON s.fingerprint = e.schema
                  GROUP BY e.schema ORDER BY MIN(e.time), e.schema",
-                events = events_sql(self.layout),
+                events = events_sql(self.layout == SqliteLayout::Appended),
             ))
             .map_err(db("counts by schema: prepare"))?;
         let rows = stmt
@@ -235,23 +276,11 @@ impl StoreRead for SqliteReader {
         visit: &mut dyn FnMut(StoredEvent) -> Result<(), StoreError>,
     ) -> Result<(), StoreError> {
         // Format 2: the ids with more than one copy in the range, and which of them were
-        // visited already. Both stay as small as the copies are few.
-        let mut repeated = HashMap::new();
+        // visited already. It stays as small as the copies are few.
+        let mut repeated = self.repeated_ids(from, to)?;
         let sql = match self.layout {
             SqliteLayout::UniqueId => SCAN_UNIQUE,
-            SqliteLayout::Appended => {
-                let mut stmt = self
-                    .conn
-                    .prepare(REPEATED_IDS)
-                    .map_err(db("scan: prepare repeated ids"))?;
-                let ids = stmt
-                    .query_map(params![from, to], |r| r.get::<_, String>(0))
-                    .map_err(db("scan: query repeated ids"))?;
-                for id in ids {
-                    repeated.insert(id.map_err(db("scan: read repeated id"))?, false);
-                }
-                SCAN_APPENDED
-            }
+            SqliteLayout::Appended => SCAN_APPENDED,
         };
         let mut stmt = self.conn.prepare(sql).map_err(db("scan: prepare"))?;
         // Stepping the cursor row by row keeps one row in memory at a time.
@@ -287,9 +316,10 @@ impl StoreRead for SqliteReader {
         from: i64,
         to: i64,
     ) -> Result<Vec<Group>, StoreError> {
+        let distinct_ids = self.has_repeated(from, to)?;
         let mut stmt = self
             .conn
-            .prepare(&aggregate_sql(dimension, self.layout))
+            .prepare(&aggregate_sql(dimension, distinct_ids))
             .map_err(db("aggregate: prepare"))?;
         let rows = stmt
             .query_map(params![from, to], |r| {
@@ -471,8 +501,8 @@ pub(crate) mod tests {
                 .as_slice(),
             };
             let statements = Dimension::ALL
-                .map(|d| aggregate_sql(d, layout))
                 .into_iter()
+                .flat_map(|d| [aggregate_sql(d, false), aggregate_sql(d, true)])
                 .chain(per_layout.iter().map(|sql| (*sql).to_owned()));
             for sql in statements {
                 let plan: Vec<String> = conn
