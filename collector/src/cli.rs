@@ -426,9 +426,17 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let schema = load_schema(&config.schema)?;
             match &config.store {
                 StoreConfig::Sqlite { path } => {
-                    crate::store::sqlite::SqliteStore::open(path)
+                    let store = crate::store::sqlite::SqliteStore::open(path)
                         .with_context(|| format!("opening store {}", path.display()))?;
-                    println!("sqlite store ready: {}", path.display());
+                    let layout = match store.layout() {
+                        crate::store::SqliteLayout::Appended => {
+                            "format 2: rows appended, retries recognised by the writer's window of recent ids"
+                        }
+                        crate::store::SqliteLayout::UniqueId => {
+                            "format 1: unique index on the event id (created before 2026-11-23; works as before, writes cost more)"
+                        }
+                    };
+                    println!("sqlite store ready: {} ({layout})", path.display());
                 }
                 StoreConfig::ClickHouse {
                     url,
