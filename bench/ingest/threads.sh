@@ -1,0 +1,62 @@
+#!/bin/bash
+# One collector (or bare server) at saturation, batches of 10, and where its CPU goes, per thread.
+#
+# usage: bench/ingest/threads.sh BIN LABEL [SECONDS]   (BIN: a sieve-collector binary, or "bare")
+# env: GENFROM=DIR reuse batches made by gen-batches.mjs; POST=FILE another wrk script; WARM=S.
+# Prints one line: req/s, collector CPU per stored event (user + kernel) for the HTTP workers and
+# the store writer thread, read/write syscalls per request, bytes written per event, events per
+# group commit. Needs wrk, node, curl, python3. Not part of scripts/bench: an A B A B tool.
+set -e
+BIN=$1; LABEL=$2; SECS=${3:-8}
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+W=$(mktemp -d)
+cat > $W/sieve.toml <<T
+schema = "$ROOT/bench/schema.json"
+listen = "127.0.0.1:0"
+data_dir = "$W/data"
+write_keys = ["wk_bench_ingest_01"]
+rate_per_second = 1000000000.0
+rate_burst = 1000000000.0
+T
+if [ "$BIN" = bare ]; then
+  $ROOT/bench/target/release/sieve-bench-bare 127.0.0.1:0 > $W/out 2>$W/err & PID=$!
+else
+  SIEVE_LOG=warn $BIN serve --config $W/sieve.toml > $W/out 2>$W/err & PID=$!
+fi
+trap "kill $PID 2>/dev/null; rm -rf $W" EXIT
+for i in $(seq 50); do grep -q listening $W/out 2>/dev/null && break; sleep 0.1; done
+BASE=$(sed -n 's/listening on //p' $W/out | head -1 | tr -d ' ')
+if [ -n "$GENFROM" ]; then BATCHDIR=$GENFROM; else
+  node $ROOT/bench/ingest/gen-batches.mjs $BASE $W/b 10 >/dev/null; BATCHDIR=$W/b; fi
+URL="$BASE/v1/events?key=wk_bench_ingest_01"
+BODY=$BATCHDIR/batch-10.tmpl NONCE=$(printf '%016x' $RANDOM$RANDOM$(date +%N)) wrk -t2 -c32 -d${WARM:-2}s -s ${POST:-$ROOT/bench/ingest/post.lua} "$URL" >/dev/null
+snap() { for t in /proc/$PID/task/*; do echo "$(cat $t/comm | tr ' ' _) $(cut -d')' -f2 $t/stat | awk '{print $12, $13}')"; done; }
+m0=$(curl -s $BASE/metrics | awk '/^sieve_store_commit_events_(sum|count)/{printf "%s ",$2}'); snap > $W/s0; io0=$(awk '/^(syscr|syscw|wchar)/{printf "%s ",$2}' /proc/$PID/io)
+R=$(BODY=$BATCHDIR/batch-10.tmpl NONCE=$(printf '%016x' $RANDOM$RANDOM$(date +%N)) wrk -t2 -c32 -d${SECS}s -s ${POST:-$ROOT/bench/ingest/post.lua} "$URL" | grep '^{')
+snap > $W/s1; m1=$(curl -s $BASE/metrics | awk '/^sieve_store_commit_events_(sum|count)/{printf "%s ",$2}'); io1=$(awk '/^(syscr|syscw|wchar)/{printf "%s ",$2}' /proc/$PID/io)
+REQ=$(echo "$R" | sed 's/.*"requests":\([0-9]*\).*/\1/'); DUR=$(echo "$R" | sed 's/.*"duration_s":\([0-9.]*\).*/\1/')
+NON=$(echo "$R" | sed 's/.*"non2xx":\([0-9]*\).*/\1/')
+python3 - "$LABEL" $REQ $DUR $NON $W/s0 $W/s1 "$io0" "$io1" "$m0" "$m1" <<'P'
+import sys
+label,req,dur,non,f0,f1,io0,io1,m0,m1=sys.argv[1:]
+try:
+    a0=list(map(float,m0.split()));a1=list(map(float,m1.split()));epc=(a1[0]-a0[0])/max(1,a1[1]-a0[1])
+except Exception: epc=0
+req=int(req);dur=float(dur);ev=req*10
+def rd(f):
+    d={}
+    for l in open(f):
+        n,u,s=l.split(); a=d.setdefault(n,[0,0]); a[0]+=int(u); a[1]+=int(s)
+    return d
+a,b=rd(f0),rd(f1)
+g={}
+for n in b:
+    u=b[n][0]-a.get(n,[0,0])[0]; s=b[n][1]-a.get(n,[0,0])[1]
+    k='writer' if 'store' in n else ('workers' if 'tokio' in n else 'other:'+n)
+    x=g.setdefault(k,[0,0]); x[0]+=u; x[1]+=s
+tot=sum(x[0]+x[1] for x in g.values())
+us=lambda t: t*10000/ev
+i0=list(map(int,io0.split())); i1=list(map(int,io1.split()))
+parts=" ".join(f"{k}={us(x[0]+x[1]):.1f}({us(x[0]):.1f}u+{us(x[1]):.1f}s)" for k,x in sorted(g.items()))
+print(f"{label}: {req/dur:.0f} req/s non2xx={non} cpu/event={us(tot):.1f}us cores={tot/100/dur:.2f} {parts} syscr/req={(i1[1]-i0[1])/req:.1f} syscw/req={(i1[2]-i0[2])/req:.1f} wchar/ev={(i1[0]-i0[0])/ev:.0f} ev/commit={epc:.0f}")
+P
