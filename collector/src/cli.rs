@@ -425,9 +425,10 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let config = load_config(&config)?;
             let schema = load_schema(&config.schema)?;
             match &config.store {
-                StoreConfig::Sqlite { path } => {
-                    let store = crate::store::sqlite::SqliteStore::open(path)
-                        .with_context(|| format!("opening store {}", path.display()))?;
+                StoreConfig::Sqlite { path, recent_ids } => {
+                    let store =
+                        crate::store::sqlite::SqliteStore::open_with_window(path, *recent_ids)
+                            .with_context(|| format!("opening store {}", path.display()))?;
                     let layout = match store.layout() {
                         crate::store::SqliteLayout::Appended => {
                             "format 2: rows appended, retries recognised by the writer's window of recent ids"

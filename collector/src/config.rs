@@ -20,6 +20,9 @@ use crate::store::StoreConfig;
 /// from a closing page anyway.
 pub const DEFAULT_MAX_BODY_BYTES: usize = 64 * 1024;
 
+/// Largest `sqlite_recent_ids`: two generations of 100 million ids are ~3.6 GiB of memory.
+pub const MAX_RECENT_IDS: usize = 100_000_000;
+
 /// Everything the config file may say. Field names are the file's keys.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -66,6 +69,9 @@ pub struct RawConfig {
     pub sdk_dir: Option<PathBuf>,
     /// Which store: `sqlite` (the default: one file in the data directory) or `clickhouse`.
     pub store: Option<StoreKind>,
+    /// Ids of recently stored events the SQLite writer remembers to recognise a retried batch
+    /// (at least this many, at most twice; ~19 bytes each) [default: 458 752].
+    pub sqlite_recent_ids: Option<usize>,
     /// ClickHouse's HTTP endpoint, e.g. `http://127.0.0.1:8123` (store = "clickhouse").
     pub clickhouse_url: Option<String>,
     /// ClickHouse database for Sieve's tables [default: `sieve`].
@@ -194,6 +200,7 @@ impl RawConfig {
             demo_dir,
             sdk_dir,
             store,
+            sqlite_recent_ids,
             clickhouse_url,
             clickhouse_database,
             clickhouse_user,
@@ -227,6 +234,7 @@ impl RawConfig {
             demo_dir,
             sdk_dir,
             store,
+            sqlite_recent_ids,
             clickhouse_url,
             clickhouse_database,
             clickhouse_user,
@@ -246,6 +254,10 @@ impl RawConfig {
         let key_file = key_file.unwrap_or_else(|| data_dir.join("keys.json"));
         let store = match store.unwrap_or(StoreKind::Sqlite) {
             StoreKind::Sqlite => {
+                let recent_ids = sqlite_recent_ids.unwrap_or(crate::store::window::GENERATION);
+                if !(1..=MAX_RECENT_IDS).contains(&recent_ids) {
+                    bail!("sqlite_recent_ids: expected 1 to {MAX_RECENT_IDS}");
+                }
                 if clickhouse_url.is_some()
                     || clickhouse_database.is_some()
                     || clickhouse_user.is_some()
@@ -256,9 +268,13 @@ impl RawConfig {
                 }
                 StoreConfig::Sqlite {
                     path: data_dir.join("events.sqlite"),
+                    recent_ids,
                 }
             }
             StoreKind::Clickhouse => {
+                if sqlite_recent_ids.is_some() {
+                    bail!("store: sqlite_recent_ids is given but store is \"clickhouse\"");
+                }
                 let Some(url) = clickhouse_url else {
                     bail!("clickhouse_url: missing (store = \"clickhouse\")")
                 };
@@ -450,6 +466,15 @@ mod tests {
         assert_eq!(c.limits.max_events_per_batch, 10);
     }
 
+    /// The example configuration shipped beside the collector parses, so it cannot drift from
+    /// the settings this build knows (unknown keys are errors).
+    #[test]
+    fn the_example_config_is_valid() {
+        let raw: RawConfig = toml::from_str(include_str!("../sieve.example.toml"))
+            .expect("collector/sieve.example.toml parses");
+        raw.validate().expect("collector/sieve.example.toml validates");
+    }
+
     #[test]
     fn errors_name_the_setting() {
         let bad = |raw: RawConfig| format!("{:#}", raw.validate().expect_err("invalid"));
@@ -511,6 +536,44 @@ mod tests {
                 ..RawConfig::default()
             })
             .starts_with("store:")
+        );
+        assert!(
+            bad(RawConfig {
+                schema: s(),
+                store: Some(StoreKind::Clickhouse),
+                clickhouse_url: Some("http://ch:8123".into()),
+                sqlite_recent_ids: Some(1000),
+                ..RawConfig::default()
+            })
+            .starts_with("store:")
+        );
+        for n in [0, MAX_RECENT_IDS + 1] {
+            assert!(
+                bad(RawConfig {
+                    schema: s(),
+                    sqlite_recent_ids: Some(n),
+                    ..RawConfig::default()
+                })
+                .starts_with("sqlite_recent_ids:")
+            );
+        }
+        let sized = RawConfig {
+            schema: s(),
+            sqlite_recent_ids: Some(1000),
+            ..RawConfig::default()
+        }
+        .validate()
+        .expect("valid");
+        assert!(
+            matches!(
+                sized.store,
+                StoreConfig::Sqlite {
+                    recent_ids: 1000,
+                    ..
+                }
+            ),
+            "{:?}",
+            sized.store
         );
         assert!(
             toml::from_str::<RawConfig>("shcema = \"typo.json\"").is_err(),

@@ -112,7 +112,7 @@ pub fn build_state(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Arc
 /// the password).
 fn describe(store: &StoreConfig) -> String {
     match store {
-        StoreConfig::Sqlite { path } => path.display().to_string(),
+        StoreConfig::Sqlite { path, .. } => path.display().to_string(),
         StoreConfig::ClickHouse {
             url,
             database,

@@ -152,6 +152,9 @@ pub enum StoreConfig {
     Sqlite {
         /// Path of the database file.
         path: PathBuf,
+        /// Ids of recently stored events the writer remembers, per generation of its window
+        /// ([`window::IdWindow`]).
+        recent_ids: usize,
     },
     /// ClickHouse over HTTP, for several collectors (docs/scale-out.md).
     ClickHouse {
@@ -248,9 +251,9 @@ impl StoreConfig {
         retention_days: Option<u32>,
     ) -> Result<std::sync::Arc<dyn writer::GroupStore>, StoreError> {
         match self {
-            StoreConfig::Sqlite { path } => {
-                Ok(std::sync::Arc::new(sqlite::SqliteStore::open(path)?))
-            }
+            StoreConfig::Sqlite { path, recent_ids } => Ok(std::sync::Arc::new(
+                sqlite::SqliteStore::open_with_window(path, *recent_ids)?,
+            )),
             StoreConfig::ClickHouse { .. } => {
                 let store = self.clickhouse()?;
                 let migration = store.migrate(retention_days)?;
@@ -264,7 +267,7 @@ impl StoreConfig {
     /// not exist is an error.
     pub fn open_reader(&self) -> Result<Box<dyn StoreRead>, StoreError> {
         match self {
-            StoreConfig::Sqlite { path } => Ok(Box::new(query::SqliteReader::open(path)?)),
+            StoreConfig::Sqlite { path, .. } => Ok(Box::new(query::SqliteReader::open(path)?)),
             StoreConfig::ClickHouse { .. } => {
                 let store = self.clickhouse()?;
                 store.check_format()?;
