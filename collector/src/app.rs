@@ -330,7 +330,6 @@ async fn ingest_batch(
         .await
         .map_err(|_| AppError::TooLarge(format!("body over {limit} bytes")))?;
     let body = ingest::decode_body(headers, &bytes, &st.limits)?;
-    ingest::check_depth(&body, st.limits.max_json_depth)?;
     let batch = ingest::parse_batch(&body, &st.limits)?;
 
     let now = st.clock.now();

@@ -109,8 +109,10 @@ pub fn decode_body<'b>(
     }
 }
 
-/// Refuse JSON nested deeper than `max` before parsing it, so a hostile body cannot make the
-/// parser recurse (serde_json's own limit is 128, far above any real batch).
+/// Refuse JSON nested deeper than `max`, so a hostile body cannot make the parser recurse
+/// (serde_json's own limit is 128, far above any real batch), scanning the whole body, valid
+/// JSON or not. [`parse_json`] bounds the depth as it parses and runs this scan only on a body
+/// it refused, to give the error this scan gave when it ran before the parser.
 ///
 /// Most of a batch is string contents (keys, a long text property): inside a string only `"`
 /// and `\` matter, and `memchr2` finds the next of them many bytes at a time.
@@ -148,17 +150,119 @@ pub fn check_depth(body: &[u8], max: usize) -> Result<(), AppError> {
     Ok(())
 }
 
-/// Parse and check a batch envelope.
-pub fn parse_batch(body: &[u8], limits: &Limits) -> Result<ReceivedBatch, AppError> {
-    let mut value: Value = serde_json::from_slice(body)
+/// Parse a body into a `Value`, refusing JSON nested deeper than `max` levels as it is read:
+/// the parser never goes deeper than `max`, as if [`check_depth`] had passed first, without a
+/// second pass over the body. The answer is the one that check and then
+/// `serde_json::from_slice` would give: a body the parser refuses, for any reason, is scanned
+/// with [`check_depth`], whose error comes first, as it did when it ran before the parser (a
+/// test holds the two together).
+///
+/// One difference, on purpose: an object whose first key is `$serde_json::private::RawValue`
+/// is an object like any other. serde_json's own `Value` (with its `raw_value` feature, which
+/// axum turns on) reads such an object as the JSON text in its string value: JSON inside a
+/// string, which the depth scan does not look into.
+pub fn parse_json(body: &[u8], max: usize) -> Result<Value, AppError> {
+    fn read<'de, R: serde_json::de::Read<'de>>(
+        mut de: serde_json::Deserializer<R>,
+        max: usize,
+    ) -> serde_json::Result<Value> {
+        let value = serde::de::DeserializeSeed::deserialize(Nested { left: max }, &mut de)?;
+        de.end()?;
+        Ok(value)
+    }
+    // Reading bytes, serde_json checks UTF-8 string by string (a call per key and value);
+    // reading a `str` checked once here, it does not. Bytes that are not UTF-8 are read as
+    // before, so the error names the same position.
+    let parsed = match std::str::from_utf8(body) {
+        Ok(text) => read(serde_json::Deserializer::from_str(text), max),
+        Err(_) => read(serde_json::Deserializer::from_slice(body), max),
+    };
+    parsed.map_err(|e| match check_depth(body, max) {
+        Err(deep) => deep,
         // serde_json's syntax errors carry a position, never input text.
-        .map_err(|e| {
-            AppError::BadBatch(format!(
-                "invalid json at line {} column {}",
-                e.line(),
-                e.column()
-            ))
-        })?;
+        Ok(()) => AppError::BadBatch(format!(
+            "invalid json at line {} column {}",
+            e.line(),
+            e.column()
+        )),
+    })
+}
+
+/// serde_json's own `Value`, built as its `Deserialize` builds it, with at most `left` more
+/// levels of arrays and objects.
+#[derive(Clone, Copy)]
+struct Nested {
+    left: usize,
+}
+
+impl Nested {
+    fn deeper<E: serde::de::Error>(self) -> Result<Self, E> {
+        match self.left.checked_sub(1) {
+            Some(left) => Ok(Nested { left }),
+            // Never shown: `parse_json` answers with `check_depth`'s error.
+            None => Err(E::custom("json nested too deep")),
+        }
+    }
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for Nested {
+    type Value = Value;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for Nested {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("any valid JSON value")
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::Number(v.into()))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+        Ok(Value::Number(v.into()))
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+        Ok(serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::String(v.to_owned()))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Value, E> {
+        Ok(Value::String(v))
+    }
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut items: A) -> Result<Value, A::Error> {
+        let inner = self.deeper()?;
+        let mut out = Vec::new();
+        while let Some(item) = items.next_element_seed(inner)? {
+            out.push(item);
+        }
+        Ok(Value::Array(out))
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let inner = self.deeper()?;
+        let mut out = serde_json::Map::new();
+        // A repeated key keeps its last value, as serde_json's `Value` does.
+        while let Some(key) = map.next_key::<String>()? {
+            let value = map.next_value_seed(inner)?;
+            out.insert(key, value);
+        }
+        Ok(Value::Object(out))
+    }
+}
+
+/// Parse and check a batch envelope: [`parse_json`], then the envelope.
+pub fn parse_batch(body: &[u8], limits: &Limits) -> Result<ReceivedBatch, AppError> {
+    let mut value = parse_json(body, limits.max_json_depth)?;
     // `ReceivedBatch::parse` reads a borrowed envelope and copies its events out; move them out
     // first instead (a deep copy of every event otherwise) and let it check an empty array.
     let events = match value.get_mut("events") {
@@ -250,7 +354,7 @@ pub fn prepare(
         accepted: Vec::new(),
         rejected: Vec::new(),
     };
-    let mut seen = std::collections::HashSet::new();
+    let mut seen = std::collections::HashSet::with_capacity(batch.events.len());
     for (index, event) in batch.events.iter().enumerate() {
         let verdict = check_event_limits(event, limits)
             .map_err(|d| vec![d])
@@ -258,7 +362,8 @@ pub fn prepare(
         match verdict {
             Ok(clean) => {
                 let id = clean.id().to_string();
-                if !seen.insert(id.clone()) {
+                // Keyed by the id's 16 bytes: no copy of its text to hash.
+                if !seen.insert(clean.id()) {
                     // The same id twice in one batch: the first is stored, the second is the same event.
                     response.accepted.push(id);
                     continue;
@@ -447,6 +552,121 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// What `parse_json` replaced: the whole body scanned by `check_depth`, then
+    /// `serde_json::from_slice`.
+    fn parse_json_before(body: &[u8], max: usize) -> Result<Value, String> {
+        check_depth(body, max).map_err(|e| e.to_string())?;
+        serde_json::from_slice(body).map_err(|e| {
+            AppError::BadBatch(format!(
+                "invalid json at line {} column {}",
+                e.line(),
+                e.column()
+            ))
+            .to_string()
+        })
+    }
+
+    /// A random JSON value (xorshift over `state`), nested up to `depth` levels, with the
+    /// shapes the parser treats differently: escapes, non-ASCII text, each kind of number.
+    fn random_json(state: &mut u64, depth: usize) -> Value {
+        fn xorshift(state: &mut u64) -> u64 {
+            *state ^= *state << 13;
+            *state ^= *state >> 7;
+            *state ^= *state << 17;
+            *state
+        }
+        let pick = xorshift(state) % if depth == 0 { 6 } else { 8 };
+        match pick {
+            0 => Value::Null,
+            1 => Value::Bool(xorshift(state).is_multiple_of(2)),
+            2 => Value::from(xorshift(state) as i64 >> (xorshift(state) % 64)),
+            3 => Value::from(xorshift(state)),
+            4 => Value::from((xorshift(state) % 1_000_000) as f64 / 7.0),
+            5 => {
+                let parts = ["a", "é", "\"", "\\", "\n", "{[", "\u{1}", "€uro", "note"];
+                let n = xorshift(state) % 4;
+                Value::String(
+                    (0..n)
+                        .map(|_| parts[(xorshift(state) % 9) as usize])
+                        .collect(),
+                )
+            }
+            6 => {
+                let n = xorshift(state) % 4;
+                Value::Array((0..n).map(|_| random_json(state, depth - 1)).collect())
+            }
+            _ => {
+                let n = xorshift(state) % 4;
+                let keys = ["a", "b", "props", "é\"k"];
+                Value::Object(
+                    (0..n)
+                        .map(|_| {
+                            let k = keys[(xorshift(state) % 4) as usize].to_owned();
+                            (k, random_json(state, depth - 1))
+                        })
+                        .collect(),
+                )
+            }
+        }
+    }
+
+    #[test]
+    fn bounded_parse_answers_as_the_depth_scan_then_the_parser() {
+        let mut bodies: Vec<Vec<u8>> = vec![
+            br#"{"a":1,"a":[2]}"#.to_vec(),
+            b"[[[[[[[[[[1]]]]]]]]]]".to_vec(),
+            b"[[[[[[[[[[1]]]]]]]]]] x".to_vec(),
+            b"[1,]  [[[[[[[[[[".to_vec(),
+            b"[\"\xff\"]".to_vec(),
+            b"[[[[[[[[\xff".to_vec(),
+            b"\xff[[[[[[[[[[".to_vec(),
+            b"{\"a\":\"\\ud800\"}".to_vec(),
+            b"[1e400]".to_vec(),
+            b"  {}  ".to_vec(),
+            b"".to_vec(),
+        ];
+        // Valid JSON, then each cut short and with one byte changed (xorshift: the same cases
+        // every run).
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        let alphabet = b"{}[]\":,\\a1 \xff";
+        for _ in 0..3_000 {
+            let text = serde_json::to_vec(&random_json(&mut state, 7)).expect("serializes");
+            let at = (state % (text.len() as u64 + 1)) as usize;
+            let mut changed = text.clone();
+            if let Some(b) = changed.get_mut(at) {
+                *b = alphabet[((state >> 20) % alphabet.len() as u64) as usize];
+            }
+            bodies.push(text[..at].to_vec());
+            bodies.push(changed);
+            bodies.push(text);
+        }
+        for body in &bodies {
+            for max in [0, 1, 2, 3, 5, 8] {
+                assert_eq!(
+                    parse_json(body, max).map_err(|e| e.to_string()),
+                    parse_json_before(body, max),
+                    "{:?} at most {max} levels",
+                    String::from_utf8_lossy(body)
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn json_inside_a_raw_value_key_is_only_a_string() {
+        let body = br#"[{"$serde_json::private::RawValue":"[[[[[[[[[[1]]]]]]]]]]"}]"#;
+        assert_eq!(
+            parse_json(body, 4).ok(),
+            Some(serde_json::json!([{"$serde_json::private::RawValue": "[[[[[[[[[[1]]]]]]]]]]"}])),
+            "an ordinary key, and no nesting past the limit"
+        );
+        assert_eq!(
+            parse_json_before(body, 4).ok(),
+            Some(serde_json::json!([[[[[[[[[[[1]]]]]]]]]]])),
+            "serde_json's own Value parsed the string, ten levels deep under a limit of four"
+        );
     }
 
     #[test]

@@ -1305,14 +1305,21 @@ mod same {
     /// struct or a `BTreeMap`.
     pub(super) struct SameMap<'a> {
         want: &'a Map<String, Value>,
+        /// The expected entries not yet matched in order. A map (a `BTreeMap`) serializes its
+        /// keys in the order the received object (serde_json's `Map`, also sorted) holds them,
+        /// so a map key is looked for here first: one comparison instead of a search. Struct
+        /// fields come in declaration order and are searched.
+        in_order: core::iter::Peekable<serde_json::map::Iter<'a>>,
         seen: usize,
         key: Option<&'a Value>,
     }
 
     impl<'a> SameMap<'a> {
         fn of(v: &'a Value) -> Result<Self, Differs> {
+            let want = v.as_object().ok_or(Differs)?;
             Ok(SameMap {
-                want: v.as_object().ok_or(Differs)?,
+                want,
+                in_order: want.iter().peekable(),
                 seen: 0,
                 key: None,
             })
@@ -1342,7 +1349,7 @@ mod same {
 
         fn serialize_key<T: Serialize + ?Sized>(&mut self, key: &T) -> Checked {
             // Only string keys (serde_json also turns numbers and bools into keys).
-            let key = key.serialize(KeyOf(self.want))?;
+            let key = key.serialize(KeyOf(self.want, &mut self.in_order))?;
             self.key = Some(key);
             self.seen += 1;
             Ok(())
@@ -1355,10 +1362,15 @@ mod same {
         }
     }
 
-    /// Looks a map key up in the expected object: the value expected under it.
-    struct KeyOf<'a>(&'a Map<String, Value>);
+    /// Looks a map key up in the expected object: the value expected under it, taken from the
+    /// entries in order when the next one has that key (the same value a search finds: a key
+    /// is in a `Map` once).
+    struct KeyOf<'a, 'm>(
+        &'a Map<String, Value>,
+        &'m mut core::iter::Peekable<serde_json::map::Iter<'a>>,
+    );
 
-    impl<'a> ser::Serializer for KeyOf<'a> {
+    impl<'a> ser::Serializer for KeyOf<'a, '_> {
         type Ok = &'a Value;
         type Error = Differs;
         type SerializeSeq = Impossible<&'a Value, Differs>;
@@ -1370,7 +1382,10 @@ mod same {
         type SerializeStructVariant = Impossible<&'a Value, Differs>;
 
         fn serialize_str(self, v: &str) -> Result<&'a Value, Differs> {
-            self.0.get(v).ok_or(Differs)
+            match self.1.next_if(|(k, _)| k.as_str() == v) {
+                Some((_, value)) => Ok(value),
+                None => self.0.get(v).ok_or(Differs),
+            }
         }
         fn serialize_newtype_struct<T: Serialize + ?Sized>(
             self,
