@@ -58,7 +58,10 @@ impl IdWindow {
     /// it.
     pub fn insert(&mut self, id: u128) {
         if self.current.len() >= self.generation {
-            self.previous = std::mem::take(&mut self.current);
+            // The old previous generation's table is cleared and reused, so after the first two
+            // generations the window allocates (and rehashes while growing) no more.
+            std::mem::swap(&mut self.current, &mut self.previous);
+            self.current.clear();
         }
         self.current.insert(id);
     }
@@ -74,11 +77,17 @@ impl IdWindow {
 /// ingest and `import` store. Anything else has no key and is not remembered (its copies are
 /// still counted once by every read).
 pub fn key(id: &str) -> Option<u128> {
-    let lower_hex = |b: u8| b.is_ascii_digit() || (b'a'..=b'f').contains(&b);
-    if id.len() != 32 || !id.bytes().all(lower_hex) {
+    if id.len() != 32 {
         return None;
     }
-    u128::from_str_radix(id, 16).ok()
+    id.bytes().try_fold(0u128, |key, b| {
+        let digit = match b {
+            b'0'..=b'9' => b - b'0',
+            b'a'..=b'f' => b - b'a' + 10,
+            _ => return None,
+        };
+        Some(key << 4 | u128::from(digit))
+    })
 }
 
 /// The stored form of a test event called `name`: its bytes in hex, left-padded to 32 digits,
@@ -130,6 +139,8 @@ mod tests {
     fn key_takes_only_the_stored_form_of_an_id() {
         assert_eq!(key(&format!("{:032x}", 0xabc_u128)), Some(0xabc));
         assert_eq!(key(&"f".repeat(32)), Some(u128::MAX));
+        let mixed = 0x0123_4567_89ab_cdef_fedc_ba98_7654_3210_u128;
+        assert_eq!(key(&format!("{mixed:032x}")), Some(mixed));
         assert_eq!(key(&"F".repeat(32)), None, "uppercase is another string");
         assert_eq!(key(&format!("+{}", "0".repeat(31))), None);
         assert_eq!(key(&"0".repeat(31)), None);
