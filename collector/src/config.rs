@@ -472,7 +472,8 @@ mod tests {
     fn the_example_config_is_valid() {
         let raw: RawConfig = toml::from_str(include_str!("../sieve.example.toml"))
             .expect("collector/sieve.example.toml parses");
-        raw.validate().expect("collector/sieve.example.toml validates");
+        raw.validate()
+            .expect("collector/sieve.example.toml validates");
     }
 
     #[test]
