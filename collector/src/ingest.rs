@@ -21,7 +21,7 @@ use sieve_core::drop::{Drop, DropReason};
 use sieve_core::transform::identifier::{Pepper, visitor_id};
 use sieve_core::transform::time::UnixTime;
 use sieve_core::wire::ReceivedBatch;
-use sieve_core::{EventId, Schema, verify_event};
+use sieve_core::{EventId, Schema, VerifiedContexts, verify_event_in};
 
 use crate::config::Limits;
 use crate::error::AppError;
@@ -355,10 +355,14 @@ pub fn prepare(
         rejected: Vec::new(),
     };
     let mut seen = std::collections::HashSet::with_capacity(batch.events.len());
+    // A batch's events come from one page: its context is checked once, not once per event.
+    let mut contexts = VerifiedContexts::default();
     for (index, event) in batch.events.iter().enumerate() {
         let verdict = check_event_limits(event, limits)
             .map_err(|d| vec![d])
-            .and_then(|()| verify_event(event, ctx.schema).map_err(|r| r.reasons));
+            .and_then(|()| {
+                verify_event_in(event, ctx.schema, &mut contexts).map_err(|r| r.reasons)
+            });
         match verdict {
             Ok(clean) => {
                 let id = clean.id().to_string();

@@ -37,7 +37,10 @@ pub mod transform;
 pub mod wire;
 
 pub use drop::{Drop, DropReason, Redaction};
-pub use event::{CleanEvent, EventId, Outcome, Rejection, clean_event, clean_json, verify_event};
+pub use event::{
+    CleanEvent, EventId, Outcome, Rejection, VerifiedContexts, clean_event, clean_json,
+    verify_event, verify_event_in,
+};
 pub use raw::RawEvent;
 pub use schema::{Fingerprint, Schema, SchemaError, SchemaErrors};
 pub use transform::identifier::{ClientKey, Pepper, Pseudonym};

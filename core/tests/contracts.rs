@@ -8,7 +8,8 @@ use sieve_core::event::CleanOptions;
 use sieve_core::inventory::Inventory;
 use sieve_core::transform::identifier::IdField;
 use sieve_core::{
-    ClientKey, EventId, Outcome, Pseudonym, RawEvent, Schema, clean_event, verify_event,
+    ClientKey, EventId, Outcome, Pseudonym, RawEvent, Schema, VerifiedContexts, clean_event,
+    verify_event, verify_event_in,
 };
 
 const EXAMPLE: &str = include_str!("../schema/example.json");
@@ -544,6 +545,54 @@ proptest! {
         if let Some(event) = clean(s, &raw).event {
             let wire = serde_json::to_value(&event).expect("json");
             prop_assert_eq!(verify_event(&wire, s), Ok(event), "wire: {}", wire);
+        }
+    }
+
+    /// Keeping the last verified context changes no verdict: events that share contexts (the
+    /// case it is for), take another event's context, carry a bad context, or are bad
+    /// elsewhere beside a known context, verify exactly as each does alone.
+    #[test]
+    fn a_kept_context_gives_each_event_its_own_verdict(
+        raws in proptest::collection::vec(raw_event(), 2..4),
+        picks in proptest::collection::vec((0usize..4, 0usize..6, 0usize..7), 1..12),
+        variant in 0usize..3,
+    ) {
+        let s = &schema_variants()[variant];
+        let wires: Vec<Value> = raws
+            .iter()
+            .filter_map(|r| clean(s, r).event)
+            .map(|e| serde_json::to_value(&e).expect("json"))
+            .collect();
+        prop_assume!(!wires.is_empty());
+        let bad_contexts = [
+            json!({"url": "https://app.example.com/orgs/8812/settings"}),
+            json!({"referrer": "https://www.google.com/search?q=alice"}),
+            json!({"screen": {"width": 1440}}),
+            json!("not an object"),
+        ];
+        let mut contexts = VerifiedContexts::default();
+        for (event_from, context_from, damage) in picks {
+            let mut e = wires[event_from % wires.len()].clone();
+            if context_from < wires.len() {
+                match wires[context_from].get("context") {
+                    Some(c) => e["context"] = c.clone(),
+                    None => {
+                        e.as_object_mut().expect("an event is an object").remove("context");
+                    }
+                }
+            }
+            match damage {
+                0..=3 => e["context"] = bad_contexts[damage].clone(),
+                4 => e["props"] = json!({"undeclared": 1}),
+                5 => e["time"] = json!("yesterday"),
+                _ => {}
+            }
+            prop_assert_eq!(
+                verify_event_in(&e, s, &mut contexts),
+                verify_event(&e, s),
+                "event: {}",
+                e
+            );
         }
     }
 
