@@ -9,23 +9,7 @@
 # eighth round". Not part of scripts/bench: an A B A B tool.
 set -e
 BIN=$1; RATE=$2; LABEL=$3
-ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-W=$(mktemp -d)
-cat > $W/sieve.toml <<T
-schema = "$ROOT/bench/schema.json"
-listen = "127.0.0.1:0"
-data_dir = "$W/data"
-write_keys = ["wk_bench_ingest_01"]
-rate_per_second = 1000000000.0
-rate_burst = 1000000000.0
-T
-SIEVE_LOG=warn $BIN serve --config $W/sieve.toml > $W/out 2>$W/err & PID=$!
-trap "kill $PID 2>/dev/null; rm -rf $W" EXIT
-for i in $(seq 50); do grep -q listening $W/out 2>/dev/null && break; sleep 0.1; done
-BASE=$(sed -n 's/listening on //p' $W/out | head -1 | tr -d ' ')
-if [ -n "$GENFROM" ]; then BATCHDIR=$GENFROM; else
-  node $ROOT/bench/ingest/gen-batches.mjs $BASE $W/b 10 >/dev/null; BATCHDIR=$W/b; fi
-URL="$BASE/v1/events?key=wk_bench_ingest_01"
+. "$(dirname "$0")/start.sh"
 BODY=$BATCHDIR/batch-10.tmpl NONCE=$(printf '%016x' $RANDOM$RANDOM$(date +%N)) \
   wrk -t2 -c32 -d${WARMS:-30}s -s $ROOT/bench/ingest/post.lua "$URL" >/dev/null
 R=$($ROOT/bench/target/release/sieve-bench-loadgen --url "$URL" --body $BATCHDIR/batch-10.tmpl \

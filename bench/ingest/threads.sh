@@ -1,34 +1,15 @@
 #!/bin/bash
 # One collector (or bare server) at saturation, batches of 10, and where its CPU goes, per thread.
 #
-# usage: bench/ingest/threads.sh BIN LABEL [SECONDS]   (BIN: a sieve-collector binary, or "bare")
+# usage: bench/ingest/threads.sh BIN LABEL [SECONDS]   (BIN: a sieve-collector binary, or "bare",
+# which needs GENFROM: batches are made from a collector's config)
 # env: GENFROM=DIR reuse batches made by gen-batches.mjs; POST=FILE another wrk script; WARM=S.
 # Prints one line: req/s, collector CPU per stored event (user + kernel) for the HTTP workers and
 # the store writer thread, read/write syscalls per request, bytes written per event, events per
 # group commit. Needs wrk, node, curl, python3. Not part of scripts/bench: an A B A B tool.
 set -e
 BIN=$1; LABEL=$2; SECS=${3:-8}
-ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-W=$(mktemp -d)
-cat > $W/sieve.toml <<T
-schema = "$ROOT/bench/schema.json"
-listen = "127.0.0.1:0"
-data_dir = "$W/data"
-write_keys = ["wk_bench_ingest_01"]
-rate_per_second = 1000000000.0
-rate_burst = 1000000000.0
-T
-if [ "$BIN" = bare ]; then
-  $ROOT/bench/target/release/sieve-bench-bare 127.0.0.1:0 > $W/out 2>$W/err & PID=$!
-else
-  SIEVE_LOG=warn $BIN serve --config $W/sieve.toml > $W/out 2>$W/err & PID=$!
-fi
-trap "kill $PID 2>/dev/null; rm -rf $W" EXIT
-for i in $(seq 50); do grep -q listening $W/out 2>/dev/null && break; sleep 0.1; done
-BASE=$(sed -n 's/listening on //p' $W/out | head -1 | tr -d ' ')
-if [ -n "$GENFROM" ]; then BATCHDIR=$GENFROM; else
-  node $ROOT/bench/ingest/gen-batches.mjs $BASE $W/b 10 >/dev/null; BATCHDIR=$W/b; fi
-URL="$BASE/v1/events?key=wk_bench_ingest_01"
+. "$(dirname "$0")/start.sh"
 BODY=$BATCHDIR/batch-10.tmpl NONCE=$(printf '%016x' $RANDOM$RANDOM$(date +%N)) wrk -t2 -c32 -d${WARM:-2}s -s ${POST:-$ROOT/bench/ingest/post.lua} "$URL" >/dev/null
 snap() { for t in /proc/$PID/task/*; do echo "$(cat $t/comm | tr ' ' _) $(cut -d')' -f2 $t/stat | awk '{print $12, $13}')"; done; }
 m0=$(curl -s $BASE/metrics | awk '/^sieve_store_commit_events_(sum|count)/{printf "%s ",$2}'); snap > $W/s0; io0=$(awk '/^(syscr|syscw|wchar)/{printf "%s ",$2}' /proc/$PID/io)
