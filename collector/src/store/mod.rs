@@ -251,9 +251,21 @@ impl StoreConfig {
         retention_days: Option<u32>,
     ) -> Result<std::sync::Arc<dyn writer::GroupStore>, StoreError> {
         match self {
-            StoreConfig::Sqlite { path, recent_ids } => Ok(std::sync::Arc::new(
-                sqlite::SqliteStore::open_with_window(path, *recent_ids)?,
-            )),
+            StoreConfig::Sqlite { path, recent_ids } => {
+                let store = sqlite::SqliteStore::open_with_window(path, *recent_ids)?;
+                match store.layout() {
+                    SqliteLayout::Appended => tracing::info!(
+                        format = 2,
+                        recent_ids = store.recent_ids(),
+                        "sqlite store ready: retries recognised by the ids of recent events"
+                    ),
+                    SqliteLayout::UniqueId => tracing::info!(
+                        format = 1,
+                        "sqlite store ready: retries recognised by the unique id index"
+                    ),
+                }
+                Ok(std::sync::Arc::new(store))
+            }
             StoreConfig::ClickHouse { .. } => {
                 let store = self.clickhouse()?;
                 let migration = store.migrate(retention_days)?;

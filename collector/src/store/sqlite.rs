@@ -192,6 +192,11 @@ impl SqliteStore {
         self.layout
     }
 
+    /// Ids of recently stored events the writer remembers now (0 on a format 1 file).
+    pub fn recent_ids(&self) -> usize {
+        self.lock().window.len()
+    }
+
     /// A panic elsewhere while holding the lock cannot leave the connection half-changed: an
     /// open transaction rolls back when its guard drops during unwinding, and the window is
     /// changed only after a commit returned. So a poisoned lock is still usable, and refusing

@@ -67,7 +67,6 @@ impl IdWindow {
     }
 
     /// Ids remembered.
-    #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
         self.current.len() + self.previous.len()
     }
