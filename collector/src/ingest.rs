@@ -522,6 +522,14 @@ mod tests {
         true
     }
 
+    /// The next state of a xorshift generator: test inputs that are the same every run.
+    fn xorshift(state: &mut u64) -> u64 {
+        *state ^= *state << 13;
+        *state ^= *state >> 7;
+        *state ^= *state << 17;
+        *state
+    }
+
     #[test]
     fn depth_scan_agrees_with_the_bytewise_scan() {
         let fixed: [&[u8]; 8] = [
@@ -538,9 +546,7 @@ mod tests {
         let alphabet = br#"{}[]"\a"#;
         let mut state = 0x9e37_79b9_7f4a_7c15_u64;
         let random = (0..20_000).map(|_| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
+            let state = xorshift(&mut state);
             let len = (state % 24) as usize;
             (0..len)
                 .map(|k| alphabet[((state >> (k * 2 % 60)) % alphabet.len() as u64) as usize])
@@ -575,12 +581,6 @@ mod tests {
     /// A random JSON value (xorshift over `state`), nested up to `depth` levels, with the
     /// shapes the parser treats differently: escapes, non-ASCII text, each kind of number.
     fn random_json(state: &mut u64, depth: usize) -> Value {
-        fn xorshift(state: &mut u64) -> u64 {
-            *state ^= *state << 13;
-            *state ^= *state >> 7;
-            *state ^= *state << 17;
-            *state
-        }
         let pick = xorshift(state) % if depth == 0 { 6 } else { 8 };
         match pick {
             0 => Value::Null,
