@@ -9,7 +9,8 @@
 //! valgrind --tool=callgrind target/release/deps/profile-* clean 1000
 //! ```
 //!
-//! Operations: `clean`, `clean-no-note`, `verify`, `scrub`, `pseudonym`. Not run by
+//! Operations: `clean`, `clean-no-note`, `verify`, `scrub`, `scrub-note` (the bench event's
+//! clean note), `pseudonym`. Not run by
 //! `scripts/bench` or `cargo test`.
 
 use std::hint::black_box;
@@ -49,6 +50,10 @@ fn main() {
         .expect("the bench event is kept");
     let clean_value = serde_json::to_value(&clean).expect("json");
     let text = text_1k();
+    // The bench event's note: prose with nothing to replace, what the collector re-checks.
+    let note = raw_value["props"]["note"]
+        .as_str()
+        .expect("the bench event has a note");
 
     for _ in 0..n {
         match op {
@@ -75,6 +80,9 @@ fn main() {
             }
             "scrub" => {
                 black_box(scrub_capped(black_box(&text), 2000));
+            }
+            "scrub-note" => {
+                black_box(scrub_capped(black_box(note), 2000));
             }
             "pseudonym" => {
                 black_box(Pseudonym::of(

@@ -11,6 +11,7 @@
 //! schema version its text. Never an IP, a request header, or anything a client sent that
 //! failed verification.
 
+mod checkpoint;
 pub mod clickhouse;
 pub mod query;
 pub mod sqlite;
