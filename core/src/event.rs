@@ -17,7 +17,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::drop::{Drop, DropReason, Redaction, field_path};
-use crate::json::{JsonObject, JsonView, Node};
+use crate::json::{JsonObject, JsonView};
 use crate::prelude::*;
 use crate::raw::{RawContext, RawEvent};
 use crate::schema::{
@@ -869,7 +869,7 @@ fn verify<const KEEP: bool, V: JsonView>(
             "context" => {
                 received_ctx = Some(value);
                 match contexts.as_deref().and_then(|c| c.last.as_ref()) {
-                    Some((last, clean)) if KEEP && value.same_as(last) => {
+                    Some((last, clean)) if KEEP && value.same_as_value(last) => {
                         known = Some(clean.clone())
                     }
                     _ => received_context(
@@ -1005,10 +1005,10 @@ fn received_context<V: JsonView>(
                 };
                 let mut r = RawLocation::default();
                 for (k, v) in loc.iter() {
-                    match (k, v.node()) {
-                        ("country", Node::String(s)) => r.country = Some(s.to_owned()),
-                        ("region", Node::String(s)) => r.region = Some(s.to_owned()),
-                        ("cell", Node::Object(c))
+                    match (k, v.as_str(), v.as_object()) {
+                        ("country", Some(s), _) => r.country = Some(s.to_owned()),
+                        ("region", Some(s), _) => r.region = Some(s.to_owned()),
+                        ("cell", _, Some(c))
                             if schema.context.location == LocationPrecision::Grid =>
                         {
                             r.lat = c.get("lat").and_then(JsonView::as_f64);
@@ -1068,31 +1068,35 @@ const DEVICES: [Device; 5] = [
 /// serde's typed deserializer with its error messages is the largest single thing it would
 /// add to the browser build, which runs this check on its stored queue. `None` is what serde
 /// refuses; a test holds the two together.
+#[inline]
 fn reduced_ua<V: JsonView>(v: &V) -> Option<ReducedUa> {
-    let major = |v: &V| match v.node() {
-        Node::Null => Some(None),
-        _ => v.as_u64().and_then(|n| u16::try_from(n).ok()).map(Some),
-    };
-    match v.node() {
-        Node::Object(map) => {
-            let (mut browser, mut browser_major, mut os, mut device) = (None, None, None, None);
-            for (key, value) in map.iter() {
-                match key {
-                    "browser" => browser = Some(variant(value, &BROWSERS)?),
-                    "browser_major" => browser_major = major(value)?,
-                    "os" => os = Some(variant(value, &OSES)?),
-                    "device" => device = Some(variant(value, &DEVICES)?),
-                    _ => return None,
-                }
-            }
-            Some(ReducedUa {
-                browser: browser?,
-                browser_major,
-                os: os?,
-                device: device?,
-            })
+    let major = |v: &V| {
+        if v.is_null() {
+            Some(None)
+        } else {
+            v.as_u64().and_then(|n| u16::try_from(n).ok()).map(Some)
         }
-        Node::Array([browser, browser_major, os, device]) => Some(ReducedUa {
+    };
+    if let Some(map) = v.as_object() {
+        let (mut browser, mut browser_major, mut os, mut device) = (None, None, None, None);
+        for (key, value) in map.iter() {
+            match key {
+                "browser" => browser = Some(variant(value, &BROWSERS)?),
+                "browser_major" => browser_major = major(value)?,
+                "os" => os = Some(variant(value, &OSES)?),
+                "device" => device = Some(variant(value, &DEVICES)?),
+                _ => return None,
+            }
+        }
+        return Some(ReducedUa {
+            browser: browser?,
+            browser_major,
+            os: os?,
+            device: device?,
+        });
+    }
+    match v.as_array()? {
+        [browser, browser_major, os, device] => Some(ReducedUa {
             browser: variant(browser, &BROWSERS)?,
             browser_major: major(browser_major)?,
             os: variant(os, &OSES)?,
@@ -1105,9 +1109,9 @@ fn reduced_ua<V: JsonView>(v: &V) -> Option<ReducedUa> {
 /// The unit variant of `all` that serializes as the name `v` gives: a string, or serde's
 /// externally tagged form `{"name": null}`.
 fn variant<T: Serialize + Copy, V: JsonView>(v: &V, all: &[T]) -> Option<T> {
-    let name = match v.node() {
-        Node::String(name) => name,
-        Node::Object(map) if map.len() == 1 => match map.iter().next() {
+    let name = match (v.as_str(), v.as_object()) {
+        (Some(name), _) => name,
+        (_, Some(map)) if map.len() == 1 => match map.iter().next() {
             Some((name, value)) if value.is_null() => name,
             _ => return None,
         },
@@ -1125,14 +1129,13 @@ fn variant<T: Serialize + Copy, V: JsonView>(v: &V, all: &[T]) -> Option<T> {
 /// `got` is `None` where the received object has no such key, which compares as `null`.
 fn diff<V: JsonView>(path: &str, got: Option<&V>, want: &Value, depth: usize, out: &mut Vec<Drop>) {
     let equal = match got {
-        Some(g) => g.same_as(want),
+        Some(g) => g.same_as_value(want),
         None => want.is_null(),
     };
     if equal {
         return;
     }
-    let (Some(Node::Object(g)), Value::Object(w), 1..) = (got.map(JsonView::node), want, depth)
-    else {
+    let (Some(g), Value::Object(w), 1..) = (got.and_then(JsonView::as_object), want, depth) else {
         out.push(Drop::new(
             if path.is_empty() { "event" } else { path },
             DropReason::NotClean,

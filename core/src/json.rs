@@ -136,6 +136,11 @@ pub trait JsonView: Sized {
         }
     }
 
+    /// [`JsonView::same_as`] a `Value` (for a `Value`, its own `==`).
+    fn same_as_value(&self, other: &Value) -> bool {
+        self.same_as(other)
+    }
+
     /// An owned copy, as the `Value` serde_json would have parsed.
     fn to_value(&self) -> Value {
         match self.node() {
@@ -174,6 +179,8 @@ pub trait JsonObject: Default {
     fn iter(&self) -> Self::Iter<'_>;
 }
 
+// `Value`'s own methods where it has them: the browser build, which verifies `Value`s only,
+// then compiles to what it did before this view existed.
 impl JsonView for Value {
     type Object = Map<String, Value>;
 
@@ -188,18 +195,71 @@ impl JsonView for Value {
             Value::Object(o) => Node::Object(o),
         }
     }
+    #[inline]
+    fn as_str(&self) -> Option<&str> {
+        Value::as_str(self)
+    }
+    #[inline]
+    fn as_object(&self) -> Option<&Map<String, Value>> {
+        Value::as_object(self)
+    }
+    #[inline]
+    fn as_array(&self) -> Option<&[Value]> {
+        Value::as_array(self).map(Vec::as_slice)
+    }
+    #[inline]
+    fn as_bool(&self) -> Option<bool> {
+        Value::as_bool(self)
+    }
+    #[inline]
+    fn as_u64(&self) -> Option<u64> {
+        Value::as_u64(self)
+    }
+    #[inline]
+    fn as_i64(&self) -> Option<i64> {
+        Value::as_i64(self)
+    }
+    #[inline]
+    fn as_f64(&self) -> Option<f64> {
+        Value::as_f64(self)
+    }
+    #[inline]
+    fn is_null(&self) -> bool {
+        Value::is_null(self)
+    }
+    #[inline]
+    fn get(&self, key: &str) -> Option<&Value> {
+        Value::get(self, key)
+    }
+    #[inline]
+    fn same_as_value(&self, other: &Value) -> bool {
+        self == other
+    }
+    #[inline]
+    fn to_value(&self) -> Value {
+        self.clone()
+    }
 }
 
-fn key_str<'a>((k, v): (&'a String, &'a Value)) -> (&'a str, &'a Value) {
-    (k, v)
+/// A `Map`'s entries with `&str` keys.
+#[derive(Debug)]
+pub struct MapEntries<'a>(serde_json::map::Iter<'a>);
+
+impl<'a> Iterator for MapEntries<'a> {
+    type Item = (&'a str, &'a Value);
+
+    #[inline]
+    fn next(&mut self) -> Option<Self::Item> {
+        self.0.next().map(|(k, v)| (k.as_str(), v))
+    }
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.0.size_hint()
+    }
 }
 
 impl JsonObject for Map<String, Value> {
     type Value = Value;
-    type Iter<'a> = core::iter::Map<
-        serde_json::map::Iter<'a>,
-        fn((&'a String, &'a Value)) -> (&'a str, &'a Value),
-    >;
+    type Iter<'a> = MapEntries<'a>;
 
     #[inline]
     fn len(&self) -> usize {
@@ -211,7 +271,7 @@ impl JsonObject for Map<String, Value> {
     }
     #[inline]
     fn iter(&self) -> Self::Iter<'_> {
-        Map::iter(self).map(key_str)
+        MapEntries(Map::iter(self))
     }
 }
 
@@ -271,19 +331,26 @@ impl<'a> BorrowedObject<'a> {
     }
 }
 
-fn borrowed_entry<'e, 'a>(
-    (k, v): &'e (Cow<'a, str>, BorrowedJson<'a>),
-) -> (&'e str, &'e BorrowedJson<'a>) {
-    (k, v)
+/// A [`BorrowedObject`]'s entries.
+#[derive(Debug)]
+pub struct BorrowedEntries<'e, 'a>(core::slice::Iter<'e, (Cow<'a, str>, BorrowedJson<'a>)>);
+
+impl<'e, 'a> Iterator for BorrowedEntries<'e, 'a> {
+    type Item = (&'e str, &'e BorrowedJson<'a>);
+
+    #[inline]
+    fn next(&mut self) -> Option<Self::Item> {
+        self.0.next().map(|(k, v)| (&**k, v))
+    }
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.0.size_hint()
+    }
 }
 
 impl<'a> JsonObject for BorrowedObject<'a> {
     type Value = BorrowedJson<'a>;
     type Iter<'e>
-        = core::iter::Map<
-        core::slice::Iter<'e, (Cow<'a, str>, BorrowedJson<'a>)>,
-        fn(&'e (Cow<'a, str>, BorrowedJson<'a>)) -> (&'e str, &'e BorrowedJson<'a>),
-    >
+        = BorrowedEntries<'e, 'a>
     where
         Self: 'e;
 
@@ -295,7 +362,7 @@ impl<'a> JsonObject for BorrowedObject<'a> {
         Some(&self.entries[at].1)
     }
     fn iter(&self) -> Self::Iter<'_> {
-        self.entries.iter().map(borrowed_entry)
+        BorrowedEntries(self.entries.iter())
     }
 }
 

@@ -180,6 +180,7 @@ pub fn clean_identifier<V: JsonView>(
     }
 }
 
+#[inline]
 fn as_whole<V: JsonView>(v: &V) -> Option<i64> {
     v.as_i64().or_else(|| {
         // JavaScript has one number type: accept 3.0 as 3, but not 3.5.
