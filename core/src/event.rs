@@ -1068,6 +1068,8 @@ const DEVICES: [Device; 5] = [
 /// serde's typed deserializer with its error messages is the largest single thing it would
 /// add to the browser build, which runs this check on its stored queue. `None` is what serde
 /// refuses; a test holds the two together.
+// Inlined into its one caller, as it was before it read through `JsonView`: the browser
+// build's size (BENCHMARKS.md, "ninth round").
 #[inline]
 fn reduced_ua<V: JsonView>(v: &V) -> Option<ReducedUa> {
     let major = |v: &V| {

@@ -180,6 +180,7 @@ pub fn clean_identifier<V: JsonView>(
     }
 }
 
+// Inlined, as it was before it read through `JsonView`: the browser build's size.
 #[inline]
 fn as_whole<V: JsonView>(v: &V) -> Option<i64> {
     v.as_i64().or_else(|| {
