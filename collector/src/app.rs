@@ -340,7 +340,7 @@ async fn ingest_batch(
             AppError::StoreDown
         })?;
         let visitor = current.pepper.clone();
-        let batch_keys = ring.get(&batch.epoch).ok_or_else(|| {
+        let batch_keys = ring.get(&batch.envelope.epoch).ok_or_else(|| {
             AppError::BadBatch("epoch: unknown or destroyed key epoch; reload /v1/config".into())
         })?;
         (batch_keys.pepper.clone(), visitor)
@@ -352,12 +352,12 @@ async fn ingest_batch(
     // Global Privacy Control or Do Not Track, told by the SDK (`anonymous`, which also works for
     // beacons) or by the browser's own request headers: no visitor id either.
     let signal = |name: &str| headers.get(name).is_some_and(|v| v.as_bytes() == b"1");
-    let private = batch.anonymous || signal("sec-gpc") || signal("dnt");
+    let private = batch.envelope.anonymous || signal("sec-gpc") || signal("dnt");
     let ctx = ingest::Context {
         schema: &st.schema,
         batch_pepper: &batch_pepper,
         visitor_pepper: (!private).then_some(&visitor_pepper),
-        epoch: &batch.epoch,
+        epoch: &batch.envelope.epoch,
         ip,
         user_agent,
         received_at: now,

@@ -16,8 +16,10 @@ use std::net::IpAddr;
 
 use axum::http::{HeaderMap, header};
 use serde::Serialize;
+use serde::de::DeserializeSeed;
 use serde_json::Value;
 use sieve_core::drop::{Drop, DropReason};
+use sieve_core::json::{BorrowedJson, JsonObject, JsonView, MaxDepth, Node};
 use sieve_core::transform::identifier::{Pepper, visitor_id};
 use sieve_core::transform::time::UnixTime;
 use sieve_core::wire::ReceivedBatch;
@@ -150,9 +152,10 @@ pub fn check_depth(body: &[u8], max: usize) -> Result<(), AppError> {
     Ok(())
 }
 
-/// Parse a body into a `Value`, refusing JSON nested deeper than `max` levels as it is read:
-/// the parser never goes deeper than `max`, as if [`check_depth`] had passed first, without a
-/// second pass over the body. The answer is the one that check and then
+/// Parse a body into a [`BorrowedJson`] (strings are slices of `body`; it reads as the
+/// `Value` serde_json would parse), refusing JSON nested deeper than `max` levels as it is
+/// read: the parser never goes deeper than `max`, as if [`check_depth`] had passed first,
+/// without a second pass over the body. The answer is the one that check and then
 /// `serde_json::from_slice` would give: a body the parser refuses, for any reason, is scanned
 /// with [`check_depth`], whose error comes first, as it did when it ran before the parser (a
 /// test holds the two together).
@@ -161,12 +164,12 @@ pub fn check_depth(body: &[u8], max: usize) -> Result<(), AppError> {
 /// is an object like any other. serde_json's own `Value` (with its `raw_value` feature, which
 /// axum turns on) reads such an object as the JSON text in its string value: JSON inside a
 /// string, which the depth scan does not look into.
-pub fn parse_json(body: &[u8], max: usize) -> Result<Value, AppError> {
+pub fn parse_json(body: &[u8], max: usize) -> Result<BorrowedJson<'_>, AppError> {
     fn read<'de, R: serde_json::de::Read<'de>>(
         mut de: serde_json::Deserializer<R>,
         max: usize,
-    ) -> serde_json::Result<Value> {
-        let value = serde::de::DeserializeSeed::deserialize(Nested { left: max }, &mut de)?;
+    ) -> serde_json::Result<BorrowedJson<'de>> {
+        let value = MaxDepth(max).deserialize(&mut de)?;
         de.end()?;
         Ok(value)
     }
@@ -188,103 +191,43 @@ pub fn parse_json(body: &[u8], max: usize) -> Result<Value, AppError> {
     })
 }
 
-/// serde_json's own `Value`, built as its `Deserialize` builds it, with at most `left` more
-/// levels of arrays and objects.
-#[derive(Clone, Copy)]
-struct Nested {
-    left: usize,
-}
-
-impl Nested {
-    fn deeper<E: serde::de::Error>(self) -> Result<Self, E> {
-        match self.left.checked_sub(1) {
-            Some(left) => Ok(Nested { left }),
-            // Never shown: `parse_json` answers with `check_depth`'s error.
-            None => Err(E::custom("json nested too deep")),
-        }
-    }
-}
-
-impl<'de> serde::de::DeserializeSeed<'de> for Nested {
-    type Value = Value;
-
-    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
-        d.deserialize_any(self)
-    }
-}
-
-impl<'de> serde::de::Visitor<'de> for Nested {
-    type Value = Value;
-
-    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("any valid JSON value")
-    }
-    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
-        Ok(Value::Bool(v))
-    }
-    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
-        Ok(Value::Number(v.into()))
-    }
-    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
-        Ok(Value::Number(v.into()))
-    }
-    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
-        Ok(serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number))
-    }
-    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
-        Ok(Value::String(v.to_owned()))
-    }
-    fn visit_string<E>(self, v: String) -> Result<Value, E> {
-        Ok(Value::String(v))
-    }
-    fn visit_unit<E>(self) -> Result<Value, E> {
-        Ok(Value::Null)
-    }
-    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut items: A) -> Result<Value, A::Error> {
-        let inner = self.deeper()?;
-        let mut out = Vec::new();
-        while let Some(item) = items.next_element_seed(inner)? {
-            out.push(item);
-        }
-        Ok(Value::Array(out))
-    }
-    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
-        let inner = self.deeper()?;
-        let mut out = serde_json::Map::new();
-        // A repeated key keeps its last value, as serde_json's `Value` does.
-        while let Some(key) = map.next_key::<String>()? {
-            let value = map.next_value_seed(inner)?;
-            out.insert(key, value);
-        }
-        Ok(Value::Object(out))
-    }
+/// A received batch: its envelope, checked, and its events, unverified, borrowing the body.
+#[derive(Debug)]
+pub struct ParsedBatch<'b> {
+    /// The envelope (its `events` left empty).
+    pub envelope: ReceivedBatch,
+    /// The events, parsed and not yet checked.
+    pub events: Vec<BorrowedJson<'b>>,
 }
 
 /// Parse and check a batch envelope: [`parse_json`], then the envelope.
-pub fn parse_batch(body: &[u8], limits: &Limits) -> Result<ReceivedBatch, AppError> {
+pub fn parse_batch<'b>(body: &'b [u8], limits: &Limits) -> Result<ParsedBatch<'b>, AppError> {
     let mut value = parse_json(body, limits.max_json_depth)?;
-    // `ReceivedBatch::parse` reads a borrowed envelope and copies its events out; move them out
-    // first instead (a deep copy of every event otherwise) and let it check an empty array.
-    let events = match value.get_mut("events") {
-        Some(Value::Array(events)) => std::mem::take(events),
+    // The events are moved out; the rest, a few short labels, is copied into the `Value` that
+    // `ReceivedBatch::parse` reads, with an empty array in their place.
+    let events = match &mut value {
+        BorrowedJson::Object(o) => match o.get_mut("events") {
+            Some(BorrowedJson::Array(events)) => std::mem::take(events),
+            _ => Vec::new(),
+        },
         _ => Vec::new(),
     };
-    let mut batch = ReceivedBatch::parse(&value).map_err(|e| AppError::BadBatch(e.to_string()))?;
-    batch.events = events;
-    if batch.events.len() > limits.max_events_per_batch {
+    let envelope =
+        ReceivedBatch::parse(&value.to_value()).map_err(|e| AppError::BadBatch(e.to_string()))?;
+    if events.len() > limits.max_events_per_batch {
         return Err(AppError::TooLarge(format!(
             "more than {} events in one batch",
             limits.max_events_per_batch
         )));
     }
-    if batch.events.is_empty() {
+    if events.is_empty() {
         return Err(AppError::BadBatch("events: empty batch".into()));
     }
-    Ok(batch)
+    Ok(ParsedBatch { envelope, events })
 }
 
 /// Per-event limits: string lengths and property counts. Names the field, never the value.
-pub fn check_event_limits(event: &Value, limits: &Limits) -> Result<(), Drop> {
+pub fn check_event_limits<V: JsonView>(event: &V, limits: &Limits) -> Result<(), Drop> {
     /// The displayed path, built only on error: keys are client text, and `field_path` shows
     /// only plain names (a key that is an email is not echoed).
     fn shown(keys: &[&str]) -> String {
@@ -292,27 +235,31 @@ pub fn check_event_limits(event: &Value, limits: &Limits) -> Result<(), Drop> {
             sieve_core::drop::field_path(&path, k)
         })
     }
-    fn walk<'v>(v: &'v Value, keys: &mut Vec<&'v str>, limits: &Limits) -> Result<(), Drop> {
-        match v {
-            Value::String(s) if s.len() > limits.max_string_bytes => Err(Drop::new(
+    fn walk<'v, V: JsonView>(
+        v: &'v V,
+        keys: &mut Vec<&'v str>,
+        limits: &Limits,
+    ) -> Result<(), Drop> {
+        match v.node() {
+            Node::String(s) if s.len() > limits.max_string_bytes => Err(Drop::new(
                 shown(keys),
                 DropReason::Invalid {
                     expected: "string within the length limit",
                 },
             )),
-            Value::Object(map) => {
+            Node::Object(map) => {
                 let section = matches!(keys.as_slice(), ["props" | "traits" | "groups"]);
                 if section && map.len() > limits.max_props_per_event {
                     return Err(Drop::new(shown(keys), DropReason::TooMany));
                 }
-                for (k, child) in map {
+                for (k, child) in map.iter() {
                     keys.push(k);
                     walk(child, keys, limits)?;
                     keys.pop();
                 }
                 Ok(())
             }
-            Value::Array(items) => items.iter().try_for_each(|i| walk(i, keys, limits)),
+            Node::Array(items) => items.iter().try_for_each(|i| walk(i, keys, limits)),
             _ => Ok(()),
         }
     }
@@ -341,7 +288,7 @@ pub struct Context<'a> {
 
 /// Verify every event of a batch; return the events to store and the response lists.
 pub fn prepare(
-    batch: &ReceivedBatch,
+    batch: &ParsedBatch<'_>,
     ctx: &Context<'_>,
     limits: &Limits,
 ) -> (Vec<StoredEvent>, IngestResponse) {
@@ -373,7 +320,7 @@ pub fn prepare(
                     continue;
                 }
                 let stored_event = clean
-                    .into_corrected_time(batch.sent_at, ctx.received_at, ctx.schema)
+                    .into_corrected_time(batch.envelope.sent_at, ctx.received_at, ctx.schema)
                     .into_rekeyed(ctx.batch_pepper);
                 stored.push(StoredEvent {
                     id: id.clone(),
@@ -401,7 +348,7 @@ pub fn prepare(
                 // an accepted event's id comes from its clean form.
                 let id = event
                     .get("id")
-                    .and_then(Value::as_str)
+                    .and_then(JsonView::as_str)
                     .and_then(EventId::parse)
                     .map(|i| i.to_string());
                 response.rejected.push(RejectedEvent {
@@ -649,7 +596,9 @@ mod tests {
         for body in &bodies {
             for max in [0, 1, 2, 3, 5, 8] {
                 assert_eq!(
-                    parse_json(body, max).map_err(|e| e.to_string()),
+                    parse_json(body, max)
+                        .map(|v| v.to_value())
+                        .map_err(|e| e.to_string()),
                     parse_json_before(body, max),
                     "{:?} at most {max} levels",
                     String::from_utf8_lossy(body)
@@ -662,7 +611,7 @@ mod tests {
     fn json_inside_a_raw_value_key_is_only_a_string() {
         let body = br#"[{"$serde_json::private::RawValue":"[[[[[[[[[[1]]]]]]]]]]"}]"#;
         assert_eq!(
-            parse_json(body, 4).ok(),
+            parse_json(body, 4).ok().map(|v| v.to_value()),
             Some(serde_json::json!([{"$serde_json::private::RawValue": "[[[[[[[[[[1]]]]]]]]]]"}])),
             "an ordinary key, and no nesting past the limit"
         );

@@ -9,16 +9,22 @@
 //! valgrind --tool=callgrind target/release/deps/profile-* clean 1000
 //! ```
 //!
-//! Operations: `clean`, `clean-no-note`, `verify`, `scrub`, `scrub-note` (the bench event's
-//! clean note), `pseudonym`. Not run by
-//! `scripts/bench` or `cargo test`.
+//! Operations: `clean`, `clean-no-note`, `verify` (of a `serde_json::Value`),
+//! `verify-borrowed` (of the collector's `BorrowedJson` of the same text), `parse` and
+//! `parse-borrowed` (the clean event's text into each, then dropped), `scrub`, `scrub-note`
+//! (the bench event's note: prose with nothing to replace), `pseudonym`.
+//! Not run by `scripts/bench` or `cargo test`.
 
 use std::hint::black_box;
 
 use sieve_core::event::CleanOptions;
+use sieve_core::json::BorrowedJson;
 use sieve_core::transform::identifier::IdField;
 use sieve_core::transform::text::scrub_capped;
-use sieve_core::{ClientKey, EventId, Pseudonym, RawEvent, Schema, clean_event, verify_event};
+use sieve_core::{
+    ClientKey, EventId, Pseudonym, RawEvent, Schema, VerifiedContexts, clean_event, verify_event,
+    verify_event_in,
+};
 
 mod common;
 
@@ -49,6 +55,8 @@ fn main() {
         .event
         .expect("the bench event is kept");
     let clean_value = serde_json::to_value(&clean).expect("json");
+    let clean_text = serde_json::to_string(&clean).expect("json");
+    let clean_borrowed = BorrowedJson::parse(&clean_text).expect("json");
     let text = text_1k();
     // The bench event's note: prose with nothing to replace, what the collector re-checks.
     let note = raw_value["props"]["note"]
@@ -77,6 +85,22 @@ fn main() {
             }
             "verify" => {
                 let _ = black_box(verify_event(black_box(&clean_value), &schema));
+            }
+            "verify-borrowed" => {
+                let mut contexts = VerifiedContexts::default();
+                let _ = black_box(verify_event_in(
+                    black_box(&clean_borrowed),
+                    &schema,
+                    &mut contexts,
+                ));
+            }
+            "parse" => {
+                let v: serde_json::Value =
+                    serde_json::from_str(black_box(&clean_text)).expect("json");
+                black_box(v);
+            }
+            "parse-borrowed" => {
+                black_box(BorrowedJson::parse(black_box(&clean_text)).expect("json"));
             }
             "scrub" => {
                 black_box(scrub_capped(black_box(&text), 2000));

@@ -14,9 +14,10 @@
 use alloc::collections::BTreeMap;
 
 use serde::Serialize;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use crate::drop::{Drop, DropReason, Redaction, field_path};
+use crate::json::{JsonObject, JsonView};
 use crate::prelude::*;
 use crate::raw::{RawContext, RawEvent};
 use crate::schema::{
@@ -395,18 +396,18 @@ pub fn clean_json_in_context(
 }
 
 /// A raw event by reference: what the pipeline reads. [`verify_event`] builds one over the
-/// received JSON without copying its maps.
-struct RawRef<'r> {
+/// received JSON (a `Value`, or the collector's borrowed tree) without copying its maps.
+struct RawRef<'r, V: JsonView> {
     event: &'r str,
     timestamp: Option<&'r str>,
-    props: &'r Map<String, Value>,
-    user_id: Option<&'r Value>,
-    groups: &'r Map<String, Value>,
-    traits: &'r Map<String, Value>,
+    props: &'r V::Object,
+    user_id: Option<&'r V>,
+    groups: &'r V::Object,
+    traits: &'r V::Object,
     context: &'r RawContext,
 }
 
-impl<'r> From<&'r RawEvent> for RawRef<'r> {
+impl<'r> From<&'r RawEvent> for RawRef<'r, Value> {
     fn from(raw: &'r RawEvent) -> Self {
         // No `..`: a new raw field must be passed on before this compiles.
         let RawEvent {
@@ -464,7 +465,7 @@ impl<'s> Pipeline<'s> {
         }
     }
 
-    fn run(mut self, raw: RawRef<'_>, id: EventId) -> Outcome {
+    fn run<V: JsonView>(mut self, raw: RawRef<'_, V>, id: EventId) -> Outcome {
         let event = self.event(raw, id);
         // A location's redactions are pushed by `clean_location` itself.
         if self.options.skip_redactions {
@@ -477,7 +478,7 @@ impl<'s> Pipeline<'s> {
         }
     }
 
-    fn event(&mut self, raw: RawRef<'_>, id: EventId) -> Option<CleanEvent> {
+    fn event<V: JsonView>(&mut self, raw: RawRef<'_, V>, id: EventId) -> Option<CleanEvent> {
         // No `..`: a new raw field must be given a treatment before this compiles.
         let RawRef {
             event,
@@ -527,13 +528,13 @@ impl<'s> Pipeline<'s> {
             self.identifier(|| "user_id".to_owned(), IdField::UserId, raw)
         });
         let mut clean_groups = BTreeMap::new();
-        for (kind, raw) in groups {
+        for (kind, raw) in groups.iter() {
             // Built only when needed: it scrubs the key.
             let field = || field_path("groups", kind);
             if !schema.identity.groups.contains_key(kind) {
                 self.drop(field(), DropReason::Undeclared);
             } else if let Some(p) = self.identifier(field, IdField::Group(kind), raw) {
-                clean_groups.insert(kind.clone(), p);
+                clean_groups.insert(kind.to_owned(), p);
             }
         }
         let context = self.cached_context(context);
@@ -549,11 +550,11 @@ impl<'s> Pipeline<'s> {
         })
     }
 
-    fn identifier(
+    fn identifier<V: JsonView>(
         &mut self,
         field: impl FnOnce() -> String,
         id_field: IdField<'_>,
-        raw: &Value,
+        raw: &V,
     ) -> Option<Pseudonym> {
         if self.options.anonymous {
             self.drop(field(), DropReason::Anonymous);
@@ -573,14 +574,14 @@ impl<'s> Pipeline<'s> {
         }
     }
 
-    fn values<'d>(
+    fn values<'d, M: JsonObject>(
         &mut self,
         section: &str,
-        raw: &'d Map<String, Value>,
+        raw: &'d M,
         declared: impl Fn(&'d str) -> Option<(&'s crate::schema::PropKind, IdField<'d>)>,
     ) -> BTreeMap<String, CleanValue> {
         let mut out = BTreeMap::new();
-        for (name, value) in raw {
+        for (name, value) in raw.iter() {
             // Built only when needed: it scrubs the key.
             let field = || field_path(section, name);
             let Some((kind, id_field)) = declared(name) else {
@@ -605,7 +606,7 @@ impl<'s> Pipeline<'s> {
                     if let Some(rule) = rule {
                         self.redact(field, rule);
                     }
-                    out.insert(name.clone(), v);
+                    out.insert(name.to_owned(), v);
                 }
                 Err(reason) => self.drop(field(), reason),
             }
@@ -765,7 +766,7 @@ impl core::fmt::Display for Rejection {
 /// The collector's check: accept a received event only if it is already a fixed point of the
 /// schema's transforms, and name every field that is not otherwise.
 pub fn verify_event(received: &Value, schema: &Schema) -> Result<CleanEvent, Rejection> {
-    verify::<false>(received, schema, None)
+    verify::<false, _>(received, schema, None)
 }
 
 /// What [`verify_event_in`] keeps of the last received context that verified. The events of a
@@ -783,18 +784,18 @@ pub struct VerifiedContexts {
 
 /// [`verify_event`], with the clean context of the last verified event reused when this
 /// event's context is the same (see [`VerifiedContexts`]).
-pub fn verify_event_in(
-    received: &Value,
+pub fn verify_event_in<V: JsonView>(
+    received: &V,
     schema: &Schema,
     contexts: &mut VerifiedContexts,
 ) -> Result<CleanEvent, Rejection> {
-    verify::<true>(received, schema, Some(contexts))
+    verify::<true, _>(received, schema, Some(contexts))
 }
 
 /// [`verify_event_in`] (`KEEP`, with `contexts`), or [`verify_event`], which the browser build
 /// uses alone: its instance has no context-keeping code to download.
-fn verify<const KEEP: bool>(
-    received: &Value,
+fn verify<const KEEP: bool, V: JsonView>(
+    received: &V,
     schema: &Schema,
     mut contexts: Option<&mut VerifiedContexts>,
 ) -> Result<CleanEvent, Rejection> {
@@ -810,7 +811,7 @@ fn verify<const KEEP: bool>(
     };
     let id = obj
         .get("id")
-        .and_then(Value::as_str)
+        .and_then(JsonView::as_str)
         .and_then(EventId::parse);
     if id.is_none() {
         reasons.push(Drop::new(
@@ -823,7 +824,7 @@ fn verify<const KEEP: bool>(
     let reject = |reasons| Rejection { id, reasons };
 
     // The received maps are read in place, not copied.
-    let empty = Map::new();
+    let empty = V::Object::default();
     let mut raw = RawRef {
         event: "",
         timestamp: None,
@@ -839,8 +840,8 @@ fn verify<const KEEP: bool>(
     // The received context, and its clean form when it is the last verified one.
     let mut received_ctx = None;
     let mut known = None;
-    for (key, value) in obj {
-        match key.as_str() {
+    for (key, value) in obj.iter() {
+        match key {
             "id" => {}
             "event" => match value.as_str() {
                 Some(s) => raw.event = s,
@@ -858,20 +859,19 @@ fn verify<const KEEP: bool>(
             },
             "user" => raw.user_id = Some(value),
             "props" | "groups" | "traits" => match value.as_object() {
-                Some(m) => match key.as_str() {
+                Some(m) => match key {
                     "props" => raw.props = m,
                     "groups" => raw.groups = m,
                     _ => raw.traits = m,
                 },
-                None => reasons.push(Drop::new(
-                    key.clone(),
-                    DropReason::WrongType { expected: "object" },
-                )),
+                None => reasons.push(Drop::new(key, DropReason::WrongType { expected: "object" })),
             },
             "context" => {
                 received_ctx = Some(value);
                 match contexts.as_deref().and_then(|c| c.last.as_ref()) {
-                    Some((last, clean)) if KEEP && last == value => known = Some(clean.clone()),
+                    Some((last, clean)) if KEEP && value.same_as_value(last) => {
+                        known = Some(clean.clone())
+                    }
                     _ => received_context(
                         value,
                         schema,
@@ -912,7 +912,7 @@ fn verify<const KEEP: bool>(
             && !hit
             && let (Some(contexts), Some(v)) = (contexts, received_ctx)
         {
-            contexts.last = Some((v.clone(), event.context.clone()));
+            contexts.last = Some((v.to_value(), event.context.clone()));
         }
         Ok(event)
     };
@@ -928,7 +928,7 @@ fn verify<const KEEP: bool>(
     let Ok(again) = serde_json::to_value(&event) else {
         unreachable!("a clean event always serializes")
     };
-    diff("", received, &again, 2, &mut reasons);
+    diff("", Some(received), &again, 2, &mut reasons);
     if reasons.is_empty() {
         verified(event, contexts)
     } else {
@@ -938,8 +938,8 @@ fn verify<const KEEP: bool>(
 
 /// The context of a received event, in its clean form, turned back into transform inputs.
 /// The user agent and screen are already reduced and have no raw form: they are checked here.
-fn received_context(
-    v: &Value,
+fn received_context<V: JsonView>(
+    v: &V,
     schema: &Schema,
     raw: &mut RawContext,
     ua: &mut Option<ReducedUa>,
@@ -953,13 +953,13 @@ fn received_context(
         ));
         return;
     };
-    for (key, value) in obj {
+    for (key, value) in obj.iter() {
         // Built only when needed: it scrubs the key.
         let field = || field_path("context", key);
-        match key.as_str() {
+        match key {
             "url" | "referrer" | "language" => match value.as_str() {
                 Some(s) => {
-                    let slot = match key.as_str() {
+                    let slot = match key {
                         "url" => &mut raw.url,
                         "referrer" => &mut raw.referrer,
                         _ => &mut raw.language,
@@ -1004,15 +1004,15 @@ fn received_context(
                     continue;
                 };
                 let mut r = RawLocation::default();
-                for (k, v) in loc {
-                    match (k.as_str(), v) {
-                        ("country", Value::String(s)) => r.country = Some(s.clone()),
-                        ("region", Value::String(s)) => r.region = Some(s.clone()),
-                        ("cell", Value::Object(c))
+                for (k, v) in loc.iter() {
+                    match (k, v.as_str(), v.as_object()) {
+                        ("country", Some(s), _) => r.country = Some(s.to_owned()),
+                        ("region", Some(s), _) => r.region = Some(s.to_owned()),
+                        ("cell", _, Some(c))
                             if schema.context.location == LocationPrecision::Grid =>
                         {
-                            r.lat = c.get("lat").and_then(Value::as_f64);
-                            r.lon = c.get("lon").and_then(Value::as_f64);
+                            r.lat = c.get("lat").and_then(JsonView::as_f64);
+                            r.lon = c.get("lon").and_then(JsonView::as_f64);
                         }
                         _ => reasons.push(Drop::new(
                             field_path(&field(), k),
@@ -1068,50 +1068,53 @@ const DEVICES: [Device; 5] = [
 /// serde's typed deserializer with its error messages is the largest single thing it would
 /// add to the browser build, which runs this check on its stored queue. `None` is what serde
 /// refuses; a test holds the two together.
-fn reduced_ua(v: &Value) -> Option<ReducedUa> {
-    let major = |v: &Value| match v {
-        Value::Null => Some(None),
-        _ => v.as_u64().and_then(|n| u16::try_from(n).ok()).map(Some),
-    };
-    match v {
-        Value::Object(map) => {
-            let (mut browser, mut browser_major, mut os, mut device) = (None, None, None, None);
-            for (key, value) in map {
-                match key.as_str() {
-                    "browser" => browser = Some(variant(value, &BROWSERS)?),
-                    "browser_major" => browser_major = major(value)?,
-                    "os" => os = Some(variant(value, &OSES)?),
-                    "device" => device = Some(variant(value, &DEVICES)?),
-                    _ => return None,
-                }
-            }
-            Some(ReducedUa {
-                browser: browser?,
-                browser_major,
-                os: os?,
-                device: device?,
-            })
+// Inlined into its one caller, as it was before it read through `JsonView`: the browser
+// build's size (BENCHMARKS.md, "ninth round").
+#[inline]
+fn reduced_ua<V: JsonView>(v: &V) -> Option<ReducedUa> {
+    let major = |v: &V| {
+        if v.is_null() {
+            Some(None)
+        } else {
+            v.as_u64().and_then(|n| u16::try_from(n).ok()).map(Some)
         }
-        Value::Array(items) => match items.as_slice() {
-            [browser, browser_major, os, device] => Some(ReducedUa {
-                browser: variant(browser, &BROWSERS)?,
-                browser_major: major(browser_major)?,
-                os: variant(os, &OSES)?,
-                device: variant(device, &DEVICES)?,
-            }),
-            _ => None,
-        },
+    };
+    if let Some(map) = v.as_object() {
+        let (mut browser, mut browser_major, mut os, mut device) = (None, None, None, None);
+        for (key, value) in map.iter() {
+            match key {
+                "browser" => browser = Some(variant(value, &BROWSERS)?),
+                "browser_major" => browser_major = major(value)?,
+                "os" => os = Some(variant(value, &OSES)?),
+                "device" => device = Some(variant(value, &DEVICES)?),
+                _ => return None,
+            }
+        }
+        return Some(ReducedUa {
+            browser: browser?,
+            browser_major,
+            os: os?,
+            device: device?,
+        });
+    }
+    match v.as_array()? {
+        [browser, browser_major, os, device] => Some(ReducedUa {
+            browser: variant(browser, &BROWSERS)?,
+            browser_major: major(browser_major)?,
+            os: variant(os, &OSES)?,
+            device: variant(device, &DEVICES)?,
+        }),
         _ => None,
     }
 }
 
 /// The unit variant of `all` that serializes as the name `v` gives: a string, or serde's
 /// externally tagged form `{"name": null}`.
-fn variant<T: Serialize + Copy>(v: &Value, all: &[T]) -> Option<T> {
-    let name = match v {
-        Value::String(name) => name,
-        Value::Object(map) if map.len() == 1 => match map.iter().next() {
-            Some((name, Value::Null)) => name,
+fn variant<T: Serialize + Copy, V: JsonView>(v: &V, all: &[T]) -> Option<T> {
+    let name = match (v.as_str(), v.as_object()) {
+        (Some(name), _) => name,
+        (_, Some(map)) if map.len() == 1 => match map.iter().next() {
+            Some((name, value)) if value.is_null() => name,
             _ => return None,
         },
         _ => return None,
@@ -1125,11 +1128,16 @@ fn variant<T: Serialize + Copy>(v: &Value, all: &[T]) -> Option<T> {
     })
 }
 
-fn diff(path: &str, got: &Value, want: &Value, depth: usize, out: &mut Vec<Drop>) {
-    if got == want {
+/// `got` is `None` where the received object has no such key, which compares as `null`.
+fn diff<V: JsonView>(path: &str, got: Option<&V>, want: &Value, depth: usize, out: &mut Vec<Drop>) {
+    let equal = match got {
+        Some(g) => g.same_as_value(want),
+        None => want.is_null(),
+    };
+    if equal {
         return;
     }
-    let (Value::Object(g), Value::Object(w), 1..) = (got, want, depth) else {
+    let (Some(g), Value::Object(w), 1..) = (got.and_then(JsonView::as_object), want, depth) else {
         out.push(Drop::new(
             if path.is_empty() { "event" } else { path },
             DropReason::NotClean,
@@ -1138,7 +1146,11 @@ fn diff(path: &str, got: &Value, want: &Value, depth: usize, out: &mut Vec<Drop>
     };
     // `&str`, not `&String`: the same sort the text rules use, so the browser build carries
     // one copy of it.
-    let mut keys: Vec<&str> = g.keys().chain(w.keys()).map(String::as_str).collect();
+    let mut keys: Vec<&str> = g
+        .iter()
+        .map(|(k, _)| k)
+        .chain(w.keys().map(String::as_str))
+        .collect();
     keys.sort_unstable();
     keys.dedup();
     for k in keys {
@@ -1149,7 +1161,7 @@ fn diff(path: &str, got: &Value, want: &Value, depth: usize, out: &mut Vec<Drop>
         };
         diff(
             &p,
-            g.get(k).unwrap_or(&Value::Null),
+            g.get(k),
             w.get(k).unwrap_or(&Value::Null),
             depth - 1,
             out,
@@ -1166,18 +1178,19 @@ fn diff(path: &str, got: &Value, want: &Value, depth: usize, out: &mut Vec<Drop>
 /// back to building the `Value`. Each method mirrors what `serde_json`'s own value serializer
 /// builds for that call.
 #[cfg(not(target_arch = "wasm32"))]
-fn serializes_to<T: Serialize + ?Sized>(value: &T, want: &Value) -> bool {
+fn serializes_to<T: Serialize + ?Sized, V: JsonView>(value: &T, want: &V) -> bool {
     value.serialize(Same(want)).is_ok()
 }
 
 #[cfg(not(target_arch = "wasm32"))]
 mod same {
-    use crate::prelude::*;
+    use crate::json::{JsonObject, JsonView};
     use serde::ser::{self, Impossible, Serialize};
-    use serde_json::{Map, Value};
+    use serde_json::Value;
 
-    /// A serializer that builds nothing: it checks each call against the value expected.
-    pub(super) struct Same<'a>(pub(super) &'a Value);
+    /// A serializer that builds nothing: it checks each call against the value expected (a
+    /// `Value`, or the collector's borrowed tree).
+    pub(super) struct Same<'a, V>(pub(super) &'a V);
 
     /// Different from what was expected, or not handled: no detail is needed.
     #[derive(Debug)]
@@ -1208,7 +1221,7 @@ mod same {
     macro_rules! same_as_value {
         ($($name:ident: $t:ty),* $(,)?) => {$(
             fn $name(self, v: $t) -> Checked {
-                check(*self.0 == Value::from(v))
+                check(self.0.same_as(&Value::from(v)))
             }
         )*};
     }
@@ -1228,16 +1241,15 @@ mod same {
     // `Value == 37_i64` and `Value == 37.0_f64` are serde_json's loose comparisons (an
     // integer 37 equals 37.0 there); comparing with the `Value` the serializer would build
     // is exact, and for numbers it allocates nothing.
-    #[allow(clippy::cmp_owned)]
-    impl<'a> ser::Serializer for Same<'a> {
+    impl<'a, V: JsonView> ser::Serializer for Same<'a, V> {
         type Ok = ();
         type Error = Differs;
-        type SerializeSeq = SameSeq<'a>;
+        type SerializeSeq = SameSeq<'a, V>;
         type SerializeTuple = Impossible<(), Differs>;
         type SerializeTupleStruct = Impossible<(), Differs>;
         type SerializeTupleVariant = Impossible<(), Differs>;
-        type SerializeMap = SameMap<'a>;
-        type SerializeStruct = SameMap<'a>;
+        type SerializeMap = SameMap<'a, V>;
+        type SerializeStruct = SameMap<'a, V>;
         type SerializeStructVariant = Impossible<(), Differs>;
 
         fn serialize_bool(self, v: bool) -> Checked {
@@ -1293,7 +1305,7 @@ mod same {
                 _ => Err(Differs),
             }
         }
-        fn serialize_seq(self, _: Option<usize>) -> Result<SameSeq<'a>, Differs> {
+        fn serialize_seq(self, _: Option<usize>) -> Result<SameSeq<'a, V>, Differs> {
             Ok(SameSeq {
                 items: self.0.as_array().ok_or(Differs)?,
                 next: 0,
@@ -1318,10 +1330,10 @@ mod same {
         ) -> Result<Self::SerializeTupleVariant, Differs> {
             Err(Differs)
         }
-        fn serialize_map(self, _: Option<usize>) -> Result<SameMap<'a>, Differs> {
+        fn serialize_map(self, _: Option<usize>) -> Result<SameMap<'a, V>, Differs> {
             SameMap::of(self.0)
         }
-        fn serialize_struct(self, name: &'static str, _: usize) -> Result<SameMap<'a>, Differs> {
+        fn serialize_struct(self, name: &'static str, _: usize) -> Result<SameMap<'a, V>, Differs> {
             if name == RAW_VALUE_TOKEN {
                 return Err(Differs);
             }
@@ -1338,12 +1350,12 @@ mod same {
         }
     }
 
-    pub(super) struct SameSeq<'a> {
-        items: &'a [Value],
+    pub(super) struct SameSeq<'a, V> {
+        items: &'a [V],
         next: usize,
     }
 
-    impl ser::SerializeSeq for SameSeq<'_> {
+    impl<V: JsonView> ser::SerializeSeq for SameSeq<'_, V> {
         type Ok = ();
         type Error = Differs;
 
@@ -1361,19 +1373,19 @@ mod same {
     /// as many entries serialized as it has. A key serialized twice (which serde_json would
     /// overwrite) counts twice, so it answers "differs": safe, and never the case for a
     /// struct or a `BTreeMap`.
-    pub(super) struct SameMap<'a> {
-        want: &'a Map<String, Value>,
+    pub(super) struct SameMap<'a, V: JsonView + 'a> {
+        want: &'a V::Object,
         /// The expected entries not yet matched in order. A map (a `BTreeMap`) serializes its
         /// keys in the order the received object (serde_json's `Map`, also sorted) holds them,
         /// so a map key is looked for here first: one comparison instead of a search. Struct
         /// fields come in declaration order and are searched.
-        in_order: core::iter::Peekable<serde_json::map::Iter<'a>>,
+        in_order: core::iter::Peekable<<V::Object as JsonObject>::Iter<'a>>,
         seen: usize,
-        key: Option<&'a Value>,
+        key: Option<&'a V>,
     }
 
-    impl<'a> SameMap<'a> {
-        fn of(v: &'a Value) -> Result<Self, Differs> {
+    impl<'a, V: JsonView> SameMap<'a, V> {
+        fn of(v: &'a V) -> Result<Self, Differs> {
             let want = v.as_object().ok_or(Differs)?;
             Ok(SameMap {
                 want,
@@ -1389,7 +1401,7 @@ mod same {
         }
     }
 
-    impl ser::SerializeStruct for SameMap<'_> {
+    impl<V: JsonView> ser::SerializeStruct for SameMap<'_, V> {
         type Ok = ();
         type Error = Differs;
 
@@ -1401,13 +1413,13 @@ mod same {
         }
     }
 
-    impl ser::SerializeMap for SameMap<'_> {
+    impl<V: JsonView> ser::SerializeMap for SameMap<'_, V> {
         type Ok = ();
         type Error = Differs;
 
         fn serialize_key<T: Serialize + ?Sized>(&mut self, key: &T) -> Checked {
             // Only string keys (serde_json also turns numbers and bools into keys).
-            let key = key.serialize(KeyOf(self.want, &mut self.in_order))?;
+            let key = key.serialize(KeyOf::<V>(self.want, &mut self.in_order))?;
             self.key = Some(key);
             self.seen += 1;
             Ok(())
@@ -1423,24 +1435,24 @@ mod same {
     /// Looks a map key up in the expected object: the value expected under it, taken from the
     /// entries in order when the next one has that key (the same value a search finds: a key
     /// is in a `Map` once).
-    struct KeyOf<'a, 'm>(
-        &'a Map<String, Value>,
-        &'m mut core::iter::Peekable<serde_json::map::Iter<'a>>,
+    struct KeyOf<'a, 'm, V: JsonView + 'a>(
+        &'a V::Object,
+        &'m mut core::iter::Peekable<<V::Object as JsonObject>::Iter<'a>>,
     );
 
-    impl<'a> ser::Serializer for KeyOf<'a, '_> {
-        type Ok = &'a Value;
+    impl<'a, V: JsonView> ser::Serializer for KeyOf<'a, '_, V> {
+        type Ok = &'a V;
         type Error = Differs;
-        type SerializeSeq = Impossible<&'a Value, Differs>;
-        type SerializeTuple = Impossible<&'a Value, Differs>;
-        type SerializeTupleStruct = Impossible<&'a Value, Differs>;
-        type SerializeTupleVariant = Impossible<&'a Value, Differs>;
-        type SerializeMap = Impossible<&'a Value, Differs>;
-        type SerializeStruct = Impossible<&'a Value, Differs>;
-        type SerializeStructVariant = Impossible<&'a Value, Differs>;
+        type SerializeSeq = Impossible<&'a V, Differs>;
+        type SerializeTuple = Impossible<&'a V, Differs>;
+        type SerializeTupleStruct = Impossible<&'a V, Differs>;
+        type SerializeTupleVariant = Impossible<&'a V, Differs>;
+        type SerializeMap = Impossible<&'a V, Differs>;
+        type SerializeStruct = Impossible<&'a V, Differs>;
+        type SerializeStructVariant = Impossible<&'a V, Differs>;
 
-        fn serialize_str(self, v: &str) -> Result<&'a Value, Differs> {
-            match self.1.next_if(|(k, _)| k.as_str() == v) {
+        fn serialize_str(self, v: &str) -> Result<&'a V, Differs> {
+            match self.1.next_if(|(k, _)| *k == v) {
                 Some((_, value)) => Ok(value),
                 None => self.0.get(v).ok_or(Differs),
             }
@@ -1449,7 +1461,7 @@ mod same {
             self,
             _: &'static str,
             v: &T,
-        ) -> Result<&'a Value, Differs> {
+        ) -> Result<&'a V, Differs> {
             v.serialize(self)
         }
         // Map keys are strings: anything else is not a key of the received object.
@@ -1459,16 +1471,16 @@ mod same {
             serialize_u64: u64, serialize_f32: f32, serialize_f64: f64, serialize_char: char,
             serialize_bytes: &[u8],
         }
-        fn serialize_none(self) -> Result<&'a Value, Differs> {
+        fn serialize_none(self) -> Result<&'a V, Differs> {
             Err(Differs)
         }
-        fn serialize_some<T: Serialize + ?Sized>(self, _: &T) -> Result<&'a Value, Differs> {
+        fn serialize_some<T: Serialize + ?Sized>(self, _: &T) -> Result<&'a V, Differs> {
             Err(Differs)
         }
-        fn serialize_unit(self) -> Result<&'a Value, Differs> {
+        fn serialize_unit(self) -> Result<&'a V, Differs> {
             Err(Differs)
         }
-        fn serialize_unit_struct(self, _: &'static str) -> Result<&'a Value, Differs> {
+        fn serialize_unit_struct(self, _: &'static str) -> Result<&'a V, Differs> {
             Err(Differs)
         }
         fn serialize_unit_variant(
@@ -1476,7 +1488,7 @@ mod same {
             _: &'static str,
             _: u32,
             _: &'static str,
-        ) -> Result<&'a Value, Differs> {
+        ) -> Result<&'a V, Differs> {
             Err(Differs)
         }
         fn serialize_newtype_variant<T: Serialize + ?Sized>(
@@ -1485,7 +1497,7 @@ mod same {
             _: u32,
             _: &'static str,
             _: &T,
-        ) -> Result<&'a Value, Differs> {
+        ) -> Result<&'a V, Differs> {
             Err(Differs)
         }
         fn serialize_seq(self, _: Option<usize>) -> Result<Self::SerializeSeq, Differs> {

@@ -14,6 +14,8 @@
 //! - [`event`]: the clean event, the cleaning pipeline and the collector's fixed-point check.
 //! - [`transform`]: one module per kind of data (identifiers, URLs, text, user agent, ...).
 //! - [`wire`]: the batch that travels from browser to collector.
+//! - [`json`]: received JSON read in place ([`json::JsonView`]), and the borrowed tree the
+//!   collector parses batches into.
 //! - [`inventory`]: the data inventory auditors read, generated from the schema.
 //!
 //! The crate is `no_std` + `alloc` (tests use std), so the browser build can link no std and
@@ -30,6 +32,7 @@ extern crate std;
 pub mod drop;
 pub mod event;
 pub mod inventory;
+pub mod json;
 mod prelude;
 pub mod raw;
 pub mod schema;

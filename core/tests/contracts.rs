@@ -6,6 +6,7 @@ use proptest::prelude::*;
 use serde_json::{Value, json};
 use sieve_core::event::CleanOptions;
 use sieve_core::inventory::Inventory;
+use sieve_core::json::BorrowedJson;
 use sieve_core::transform::identifier::IdField;
 use sieve_core::{
     ClientKey, EventId, Outcome, Pseudonym, RawEvent, Schema, VerifiedContexts, clean_event,
@@ -596,6 +597,45 @@ proptest! {
         }
     }
 
+    /// The collector's borrowed parse verifies exactly as `verify_event` on serde_json's
+    /// `Value` of the same text: the same clean event or the same reasons, in the same order.
+    /// The texts are clean events and events damaged as a client could send them: keys in any
+    /// order, a key given twice (the first value a decoy, or the last), strings with `\u`
+    /// escapes, values of the wrong type, unknown fields, every kind of number. A batch's
+    /// events go through one `VerifiedContexts`, as ingest runs them.
+    #[test]
+    fn a_borrowed_parse_verifies_as_the_value_of_the_same_text(
+        raws in proptest::collection::vec(raw_event(), 1..4),
+        seeds in proptest::collection::vec(any::<u64>(), 1..8),
+        variant in 0usize..3,
+    ) {
+        let s = &schema_variants()[variant];
+        let wires: Vec<Value> = raws
+            .iter()
+            .filter_map(|r| clean(s, r).event)
+            .map(|e| serde_json::to_value(&e).expect("json"))
+            .collect();
+        prop_assume!(!wires.is_empty());
+        let mut contexts = VerifiedContexts::default();
+        for seed in seeds {
+            let mut r = seed | 1;
+            let mut e = wires[(xorshift(&mut r) % wires.len() as u64) as usize].clone();
+            for _ in 0..xorshift(&mut r) % 3 {
+                damage(&mut e, &mut r);
+            }
+            let mut text = String::new();
+            write_as_a_client(&e, &mut r, &mut text);
+            let value: Value = serde_json::from_str(&text).expect("valid json");
+            let borrowed = BorrowedJson::parse(&text).expect("valid json");
+            prop_assert_eq!(
+                verify_event_in(&borrowed, s, &mut contexts),
+                verify_event(&value, s),
+                "text: {}",
+                text
+            );
+        }
+    }
+
     /// Planted personal data never survives, wherever it is planted, in any common encoding.
     #[test]
     fn planted_values_never_survive((kind, value) in planted(), spot in spot()) {
@@ -612,6 +652,147 @@ proptest! {
         let reasons = serde_json::to_string(&out.drops).expect("json");
         prop_assert!(!reasons.contains(&value), "a drop reason echoes the value: {}", reasons);
     }
+}
+
+/// The next state of a xorshift generator: choices drawn from a proptest seed.
+fn xorshift(state: &mut u64) -> u64 {
+    *state ^= *state << 13;
+    *state ^= *state >> 7;
+    *state ^= *state << 17;
+    *state
+}
+
+/// Values a client might put anywhere: every JSON type, and numbers of every kind serde_json
+/// tells apart (negative, above `i64::MAX`, a float equal to an integer, not finite).
+const DECOYS: [&str; 14] = [
+    "null",
+    "true",
+    "0",
+    "-7",
+    "18446744073709551615",
+    "1.0",
+    "2.5e3",
+    "-0.0",
+    "\"x\"",
+    "\"caf\\u00e9\"",
+    "[]",
+    "[\"Chrome\", 142, \"Linux\", \"Desktop\"]",
+    "{}",
+    "{\"Chrome\": null}",
+];
+
+fn decoy(r: &mut u64) -> Value {
+    serde_json::from_str(DECOYS[(xorshift(r) % DECOYS.len() as u64) as usize]).expect("json")
+}
+
+/// One change somewhere in `e`: a value replaced (by a decoy, or a number by another kind of
+/// the same number), or an unknown field added to an object.
+fn damage(at: &mut Value, r: &mut u64) {
+    // Down a random path, stopping at a random level.
+    let len = match at {
+        Value::Object(m) => m.len(),
+        Value::Array(a) => a.len(),
+        _ => 0,
+    };
+    if len > 0 && !xorshift(r).is_multiple_of(3) {
+        let k = (xorshift(r) % len as u64) as usize;
+        let next = match at {
+            Value::Object(m) => m.values_mut().nth(k),
+            Value::Array(a) => a.get_mut(k),
+            _ => None,
+        };
+        if let Some(next) = next {
+            return damage(next, r);
+        }
+    }
+    let change = xorshift(r) % 3;
+    if change == 0
+        && let Value::Object(m) = at
+    {
+        let key = ["extra", "url", "ua", "plan", "a\"b", "é"][(xorshift(r) % 6) as usize];
+        m.insert(key.to_owned(), decoy(r));
+    } else if change == 1
+        && let Some(f) = at.as_f64()
+    {
+        let kinds = [
+            json!(f),
+            json!(-f),
+            json!(f + 0.5),
+            json!(u64::MAX),
+            json!(i64::MIN),
+        ];
+        *at = kinds[(xorshift(r) % 5) as usize].clone();
+    } else {
+        *at = decoy(r);
+    }
+}
+
+/// JSON text of `v` as a client may write it: each object's keys in a random order, some keys
+/// given twice (a decoy value before the real one, which is kept; or after it, which then
+/// replaces it), and some characters of strings written as `\u` escapes.
+fn write_as_a_client(v: &Value, r: &mut u64, out: &mut String) {
+    match v {
+        Value::String(s) => write_str(s, r, out),
+        Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_as_a_client(item, r, out);
+            }
+            out.push(']');
+        }
+        Value::Object(m) => {
+            let mut entries: Vec<(&String, &Value)> = m.iter().collect();
+            for i in (1..entries.len()).rev() {
+                entries.swap(i, (xorshift(r) % (i as u64 + 1)) as usize);
+            }
+            out.push('{');
+            let mut first = true;
+            let mut entry = |k: &str, v: &Value, r: &mut u64, out: &mut String| {
+                if !first {
+                    out.push(',');
+                }
+                first = false;
+                write_str(k, r, out);
+                out.push(':');
+                write_as_a_client(v, r, out);
+            };
+            for (k, v) in entries {
+                let twice = xorshift(r) % 16;
+                if twice == 0 {
+                    entry(k, &decoy(r), r, out);
+                }
+                entry(k, v, r, out);
+                if twice == 1 {
+                    entry(k, &decoy(r), r, out);
+                }
+            }
+            out.push('}');
+        }
+        other => out.push_str(&other.to_string()),
+    }
+}
+
+fn write_str(s: &str, r: &mut u64, out: &mut String) {
+    out.push('"');
+    for c in s.chars() {
+        let mut units = [0u16; 2];
+        if xorshift(r).is_multiple_of(6) {
+            for u in c.encode_utf16(&mut units) {
+                out.push_str(&format!("\\u{u:04x}"));
+            }
+        } else {
+            match c {
+                '"' => out.push_str("\\\""),
+                '\\' => out.push_str("\\\\"),
+                c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+                c => out.push(c),
+            }
+        }
+    }
+    out.push('"');
 }
 
 // ---------------------------------------------------------------------------------------------
