@@ -100,7 +100,7 @@ pub(super) fn may_start_after(prev: Option<u8>) -> bool {
 // Inlined so that the two cheap tests cost no call; the chain stays out of line.
 #[inline]
 pub(super) fn detect_at(s: &[u8], i: usize, prev: Option<u8>, hints: Hints) -> Option<Hit> {
-    if !may_start_after(prev) || plain_word(s, i, hints) {
+    if !may_start_after(prev) || plain_word(s, i, hints).is_some() {
         return None;
     }
     detect_all(s, i, prev, hints)
@@ -115,14 +115,17 @@ pub(super) fn detect_at(s: &[u8], i: usize, prev: Option<u8>, hints: Hints) -> O
 /// parses as an address); an `@`/`%` in the text (emails, ruled out by the hints); a key
 /// prefix (ruled out by the key filter); or 20 secret characters in a row (the word is
 /// shorter, and its terminator is not a secret character).
-fn plain_word(s: &[u8], i: usize, hints: Hints) -> bool {
+///
+/// `Some(end)` when it is, `end` being where the word ends: its terminator is not a word
+/// character, so nothing starts inside it either and a scan may go on from `end`.
+pub(super) fn plain_word(s: &[u8], i: usize, hints: Hints) -> Option<usize> {
     let c = s[i];
     let first_ok = c.is_ascii_alphabetic() && !matches!(c, b'b' | b'B' | b'M' | b'O' | b'D');
     if !first_ok || hints.email || may_start_key(s, i) {
-        return false;
+        return None;
     }
     let end = run(s, i + 1, MIN_SECRET - 1, |b| b.is_ascii_lowercase());
-    end - i < MIN_SECRET
+    let plain = end - i < MIN_SECRET
         && s.get(end).is_none_or(|&t| {
             matches!(
                 t,
@@ -138,7 +141,8 @@ fn plain_word(s: &[u8], i: usize, hints: Hints) -> bool {
                     | b'"'
                     | b'\''
             )
-        })
+        });
+    plain.then_some(end)
 }
 
 /// What a whole text rules out, found once per text by a byte search rather than at every
@@ -160,7 +164,7 @@ impl Hints {
 /// [`detect_at`] without its shortcut for the inside of words (which the tests check
 /// against this).
 #[inline(never)]
-fn detect_all(s: &[u8], i: usize, prev: Option<u8>, hints: Hints) -> Option<Hit> {
+pub(super) fn detect_all(s: &[u8], i: usize, prev: Option<u8>, hints: Hints) -> Option<Hit> {
     let hit = |end: Option<usize>, finding| {
         end.map(|end| Hit {
             end,

@@ -300,17 +300,22 @@ fn scrub_plain(text: &str, out: &mut String, findings: &mut Vec<Finding>) {
     while i < b.len() {
         // Detectors match ASCII only, so a non-ASCII byte never starts a match; nor does
         // the inside of a word.
-        if b[i].is_ascii()
-            && detect::may_start_after(prev)
-            && let Some(hit) = detect::detect_at(b, i, prev, hints)
-        {
-            out.push_str(&text[copied..i + hit.keep]);
-            out.push_str(hit.finding.label());
-            findings.push(hit.finding);
-            copied = hit.end;
-            i = hit.end;
-            prev = Some(b']');
-            continue;
+        if b[i].is_ascii() && detect::may_start_after(prev) {
+            // Most words of prose: no match starts at or inside them; on past the word.
+            if let Some(end) = detect::plain_word(b, i, hints) {
+                prev = Some(b[end - 1]);
+                i = end;
+                continue;
+            }
+            if let Some(hit) = detect::detect_all(b, i, prev, hints) {
+                out.push_str(&text[copied..i + hit.keep]);
+                out.push_str(hit.finding.label());
+                findings.push(hit.finding);
+                copied = hit.end;
+                i = hit.end;
+                prev = Some(b']');
+                continue;
+            }
         }
         prev = Some(b[i]);
         i += 1;
@@ -886,6 +891,54 @@ pub(crate) mod tests {
             prop_assert_eq!(&twice.text, &once.text);
             prop_assert!(twice.findings.is_empty());
             prop_assert!(once.text.chars().count() <= cap);
+        }
+
+        /// Skipping plain words whole finds what testing every word start finds: the same
+        /// text and findings as the scan it replaced, byte by byte through `detect_at`.
+        #[test]
+        fn skipping_plain_words_changes_nothing(
+            t in prop_oneof![
+                realistic_text(),
+                // Words and values one separator apart, in any order.
+                proptest::collection::vec((prop_oneof![word(), planted::any_value()], sep()), 0..10)
+                    .prop_map(|parts| parts.iter().map(|(w, s)| format!("{w}{s}")).collect()),
+                "[ -~\n]{0,80}",
+                any::<String>(),
+            ],
+            before in proptest::option::of("[ -~]"),
+        ) {
+            fn reference(text: &str, out: &mut String, findings: &mut Vec<Finding>) {
+                let b = text.as_bytes();
+                let hints = detect::Hints::of(b);
+                let mut copied = 0;
+                let mut prev = out.as_bytes().last().copied();
+                let mut i = 0;
+                while i < b.len() {
+                    if b[i].is_ascii()
+                        && detect::may_start_after(prev)
+                        && let Some(hit) = detect::detect_at(b, i, prev, hints)
+                    {
+                        out.push_str(&text[copied..i + hit.keep]);
+                        out.push_str(hit.finding.label());
+                        findings.push(hit.finding);
+                        copied = hit.end;
+                        i = hit.end;
+                        prev = Some(b']');
+                        continue;
+                    }
+                    prev = Some(b[i]);
+                    i += 1;
+                }
+                out.push_str(&text[copied..]);
+            }
+            // What the output holds already decides whether a match may start at once.
+            let start = before.unwrap_or_default();
+            let (mut got, mut want) = (start.clone(), start);
+            let (mut got_findings, mut want_findings) = (Vec::new(), Vec::new());
+            scrub_plain(&t, &mut got, &mut got_findings);
+            reference(&t, &mut want, &mut want_findings);
+            prop_assert_eq!(got, want);
+            prop_assert_eq!(got_findings, want_findings);
         }
 
         /// The `://` pre-check never hides a URL start.
