@@ -12,7 +12,8 @@
 //! Operations: `clean`, `clean-no-note`, `verify` (of a `serde_json::Value`),
 //! `verify-borrowed` (of the collector's `BorrowedJson` of the same text), `parse` and
 //! `parse-borrowed` (the clean event's text into each, then dropped), `scrub`, `scrub-note`
-//! (the bench event's note: prose with nothing to replace), `pseudonym`.
+//! (the bench event's note: prose with nothing to replace), `to-json` (the clean event's
+//! stored text), `pseudonym`.
 //! Not run by `scripts/bench` or `cargo test`.
 
 use std::hint::black_box;
@@ -85,6 +86,9 @@ fn main() {
             }
             "verify" => {
                 let _ = black_box(verify_event(black_box(&clean_value), &schema));
+            }
+            "to-json" => {
+                black_box(black_box(&clean).to_json());
             }
             "verify-borrowed" => {
                 let mut contexts = VerifiedContexts::default();
