@@ -797,8 +797,11 @@ pub fn verify_event_in<V: JsonView>(
 fn verify<const KEEP: bool, V: JsonView>(
     received: &V,
     schema: &Schema,
-    mut contexts: Option<&mut VerifiedContexts>,
+    contexts: Option<&mut VerifiedContexts>,
 ) -> Result<CleanEvent, Rejection> {
+    // Reborrowed by the native comparison below; the browser build only moves it.
+    #[cfg(not(target_arch = "wasm32"))]
+    let mut contexts = contexts;
     let mut reasons = Vec::new();
     let Some(obj) = received.as_object() else {
         return Err(Rejection {
