@@ -43,6 +43,14 @@ fn clean(schema: &Schema, raw: &Value) -> Outcome {
     out
 }
 
+/// The events of `raws` that `schema` keeps, as the JSON their clean forms are sent as.
+fn clean_wires(schema: &Schema, raws: &[Value]) -> Vec<Value> {
+    raws.iter()
+        .filter_map(|r| clean(schema, r).event)
+        .map(|e| serde_json::to_value(&e).expect("json"))
+        .collect()
+}
+
 fn sent(outcome: &Outcome) -> Value {
     serde_json::to_value(outcome.event.as_ref().expect("event kept")).expect("json")
 }
@@ -559,11 +567,7 @@ proptest! {
         variant in 0usize..3,
     ) {
         let s = &schema_variants()[variant];
-        let wires: Vec<Value> = raws
-            .iter()
-            .filter_map(|r| clean(s, r).event)
-            .map(|e| serde_json::to_value(&e).expect("json"))
-            .collect();
+        let wires = clean_wires(s, &raws);
         prop_assume!(!wires.is_empty());
         let bad_contexts = [
             json!({"url": "https://app.example.com/orgs/8812/settings"}),
@@ -610,11 +614,7 @@ proptest! {
         variant in 0usize..3,
     ) {
         let s = &schema_variants()[variant];
-        let wires: Vec<Value> = raws
-            .iter()
-            .filter_map(|r| clean(s, r).event)
-            .map(|e| serde_json::to_value(&e).expect("json"))
-            .collect();
+        let wires = clean_wires(s, &raws);
         prop_assume!(!wires.is_empty());
         let mut contexts = VerifiedContexts::default();
         for seed in seeds {
