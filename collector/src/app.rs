@@ -432,7 +432,7 @@ async fn metrics(State(st): State<Arc<AppState>>) -> Response {
             header::CONTENT_TYPE,
             "text/plain; version=0.0.4; charset=utf-8",
         )],
-        st.metrics.encode(st.writer.queued()),
+        st.metrics.encode(st.writer.queued(), st.store.log()),
     )
         .into_response()
 }

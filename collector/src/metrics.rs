@@ -15,6 +15,8 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
+use crate::store::LogState;
+
 /// A reason label.
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct Reason {
@@ -42,6 +44,10 @@ pub struct Metrics {
     pub commit_seconds: Histogram,
     /// Events per group commit.
     pub commit_events: Histogram,
+    /// Bytes in the embedded store's write-ahead log.
+    pub wal_bytes: Gauge,
+    /// Checkpoints of the embedded store's log by its checkpoint thread.
+    pub checkpoints: Counter,
 }
 
 impl Default for Metrics {
@@ -65,6 +71,8 @@ impl Metrics {
             queue_depth: Gauge::default(),
             commit_seconds: Histogram::new(exponential_buckets(0.0005, 2.0, 16)),
             commit_events: Histogram::new(exponential_buckets(1.0, 2.0, 15)),
+            wal_bytes: Gauge::default(),
+            checkpoints: Counter::default(),
         };
         registry.register(
             "events_accepted",
@@ -106,6 +114,16 @@ impl Metrics {
             "Events per group commit",
             m.commit_events.clone(),
         );
+        registry.register(
+            "store_wal_bytes",
+            "Bytes in the SQLite store's write-ahead log after the last commit",
+            m.wal_bytes.clone(),
+        );
+        registry.register(
+            "store_checkpoints",
+            "Checkpoints of the SQLite store's log by its checkpoint thread",
+            m.checkpoints.clone(),
+        );
         *m.registry.lock().expect("fresh mutex") = registry;
         m
     }
@@ -134,10 +152,19 @@ impl Metrics {
         self.commit_events.observe(events as f64);
     }
 
-    /// The Prometheus text exposition.
-    pub fn encode(&self, queued: usize) -> String {
+    /// The Prometheus text exposition, with the writer's queue and the store's log as they are
+    /// now.
+    pub fn encode(&self, queued: usize, log: Option<LogState>) -> String {
         self.queue_depth
             .set(i64::try_from(queued).unwrap_or(i64::MAX));
+        if let Some(log) = log {
+            self.wal_bytes
+                .set(i64::try_from(log.wal_bytes).unwrap_or(i64::MAX));
+            // The store counts; the counter catches up to it.
+            let shown = self.checkpoints.get();
+            self.checkpoints
+                .inc_by(log.checkpoints.saturating_sub(shown));
+        }
         let mut out = String::new();
         let registry = self
             .registry
@@ -160,7 +187,11 @@ mod tests {
         m.reject("not_clean");
         m.refuse("bad_write_key");
         m.commit(Duration::from_millis(2), 12);
-        let text = m.encode(7);
+        let log = LogState {
+            wal_bytes: 3 << 20,
+            checkpoints: 4,
+        };
+        let text = m.encode(7, Some(log));
         for want in [
             "sieve_events_accepted_total 3",
             "sieve_events_rejected_total{reason=\"not_clean\"} 1",
@@ -168,8 +199,18 @@ mod tests {
             "sieve_queue_depth_events 7",
             "sieve_store_commit_seconds_count 1",
             "sieve_batch_duration_seconds_bucket",
+            "sieve_store_wal_bytes 3145728",
+            "sieve_store_checkpoints_total 4",
         ] {
             assert!(text.contains(want), "missing {want} in\n{text}");
         }
+        // The counter follows the store's own count, which only grows.
+        let log = LogState {
+            wal_bytes: 0,
+            checkpoints: 6,
+        };
+        let text = m.encode(0, Some(log));
+        assert!(text.contains("sieve_store_checkpoints_total 6"), "{text}");
+        assert!(text.contains("sieve_store_wal_bytes 0"), "{text}");
     }
 }

@@ -23,7 +23,7 @@
 //! the log at the next open.
 
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::thread::JoinHandle;
 
@@ -75,6 +75,8 @@ pub(super) struct Shared {
     done: AtomicU64,
     /// The writer is checkpointing in its commits (logged once per episode).
     behind: AtomicBool,
+    /// Pages in the log after the last commit, as the WAL hook was told.
+    pages: AtomicI32,
 }
 
 #[derive(Default)]
@@ -86,6 +88,11 @@ struct State {
 }
 
 impl Shared {
+    /// The log holds `pages` pages after a commit (from the writer's WAL hook).
+    pub(super) fn note(&self, pages: i32) {
+        self.pages.store(pages, Ordering::Relaxed);
+    }
+
     /// Ask for a checkpoint (from the writer's WAL hook: cheap, never blocks on one).
     pub(super) fn request(&self) {
         self.state
@@ -147,6 +154,11 @@ impl Checkpointer {
     /// Checkpoints the thread has completed since the store was opened.
     pub(super) fn done(&self) -> u64 {
         self.shared.done.load(Ordering::Relaxed)
+    }
+
+    /// Pages in the log after the last commit.
+    pub(super) fn pages(&self) -> u64 {
+        u64::try_from(self.shared.pages.load(Ordering::Relaxed)).unwrap_or(0)
     }
 }
 

@@ -89,6 +89,15 @@ pub(crate) fn failed(
     }
 }
 
+/// The embedded store's write-ahead log, as the metrics show it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LogState {
+    /// Bytes in the log after the last commit (frames written since it last restarted).
+    pub wal_bytes: u64,
+    /// Checkpoints the checkpoint thread has completed since the store was opened.
+    pub checkpoints: u64,
+}
+
 /// [`failed`] for `map_err`: `.map_err(db("insert: commit"))`.
 pub(crate) fn db<E: Into<Box<dyn std::error::Error + Send + Sync>>>(
     op: &'static str,
@@ -104,6 +113,11 @@ pub trait Store: Send + Sync + 'static {
     fn delete_before(&self, cutoff: i64) -> Result<usize, StoreError>;
     /// Cheap liveness check for `/healthz`.
     fn health(&self) -> Result<(), StoreError>;
+    /// The state of the store's write-ahead log, for the metrics; `None` for a store without
+    /// one of its own (ClickHouse).
+    fn log(&self) -> Option<LogState> {
+        None
+    }
 }
 
 /// Counts of stored events per schema version.

@@ -72,6 +72,8 @@ pub struct SqliteStore {
     inner: Mutex<Inner>,
     /// Declared after `inner`: the writer's connection closes first, then the thread stops.
     checkpointer: Checkpointer,
+    /// Bytes per page of this file.
+    page_size: u64,
 }
 
 /// What the mutex guards: the connection, and (format 2) the ids it stored recently, changed
@@ -159,6 +161,7 @@ impl SqliteStore {
         let checkpointer = Checkpointer::spawn(path, BUSY_TIMEOUT)?;
         let wake = checkpointer.shared();
         conn.wal_hook(Some(move |wal: &mut rusqlite::hooks::Wal, pages: i32| {
+            wake.note(pages);
             match checkpoint::step(pages, soft) {
                 checkpoint::Step::None => {}
                 checkpoint::Step::Wake => wake.request(),
@@ -198,6 +201,7 @@ impl SqliteStore {
             layout,
             inner: Mutex::new(Inner { conn, window }),
             checkpointer,
+            page_size: u64::try_from(page_size).unwrap_or(0),
         })
     }
 
@@ -292,6 +296,13 @@ impl GroupStore for SqliteStore {
 }
 
 impl Store for SqliteStore {
+    fn log(&self) -> Option<super::LogState> {
+        Some(super::LogState {
+            wal_bytes: self.checkpointer.pages() * self.page_size,
+            checkpoints: self.checkpointer.done(),
+        })
+    }
+
     fn register_schema(&self, schema: &SchemaRecord) -> Result<(), StoreError> {
         let SchemaRecord {
             fingerprint,
@@ -457,6 +468,13 @@ mod tests {
         assert!(
             wal < 5 << 20,
             "the WAL file holds {wal} bytes after 12 MiB of commits"
+        );
+        // What the metrics show: the frames in the log now (within the file), and the count.
+        let log = store.log().expect("a SQLite store has a log");
+        assert!(log.checkpoints >= 1, "{log:?}");
+        assert!(
+            log.wal_bytes > 0 && log.wal_bytes <= wal,
+            "{log:?} in a file of {wal} bytes"
         );
         assert_eq!(ids(&store).len(), 192 * 16, "every event committed");
     }
