@@ -73,7 +73,7 @@ pub(super) struct Shared {
     wake: Condvar,
     /// Checkpoints the thread has completed.
     done: AtomicU64,
-    /// The writer is checkpointing in its commits (logged once per episode).
+    /// The log is far past its threshold: something holds it (logged once per episode).
     behind: AtomicBool,
     /// Pages in the log after the last commit, as the WAL hook was told.
     pages: AtomicI32,
