@@ -100,8 +100,11 @@ impl Shared {
             .unwrap_or_else(PoisonError::into_inner)
             .pending = true;
         self.wake.notify_one();
+        // Woken again only after the log restarted: what held it has let go.
         if self.behind.swap(false, Ordering::Relaxed) {
-            tracing::info!("the WAL is back under its checkpoint size");
+            tracing::info!(
+                "the WAL has been copied and restarted since it grew past its warning size"
+            );
         }
     }
 
