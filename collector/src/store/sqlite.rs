@@ -458,16 +458,27 @@ mod tests {
         }
         eventually("a checkpoint by the thread", || store.checkpoints() >= 1);
         // The log restarts once everything in it was copied: it is then overwritten from its
-        // start, so its file stays near the threshold instead of holding all 6 MiB.
+        // start (the frames in it drop), so its file stays near the threshold instead of
+        // holding all 12 MiB. How near depends on how often the writer's catch-up finds the
+        // thread mid-copy, which a loaded machine changes: the restart is what is asserted.
+        let log_now = || store.log().expect("a SQLite store has a log").wal_bytes;
+        let (mut restarts, mut before) = (0, log_now());
         for c in 96..192 {
             store
                 .insert(&big_events(&format!("c{c}"), 16, 4000))
                 .expect("insert");
+            let now = log_now();
+            restarts += usize::from(now < before);
+            before = now;
         }
+        assert!(
+            restarts >= 1,
+            "the log never restarted in 6 MiB of back-to-back commits past its threshold"
+        );
         let wal = wal_bytes(&store);
         assert!(
-            wal < 5 << 20,
-            "the WAL file holds {wal} bytes after 12 MiB of commits"
+            wal < 10 << 20,
+            "the WAL file holds {wal} bytes after 12 MiB of commits, {restarts} restarts"
         );
         // What the metrics show: the frames in the log now (within the file), and the count.
         let log = store.log().expect("a SQLite store has a log");
