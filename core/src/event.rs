@@ -11,7 +11,7 @@
 //! through the same pipeline and accepts it only if that changes nothing (every transform is
 //! idempotent), naming each field that is not clean otherwise.
 
-use alloc::collections::BTreeMap;
+use crate::map::NameMap;
 
 use serde::Serialize;
 use serde_json::Value;
@@ -92,14 +92,14 @@ pub struct CleanEvent {
     event: String,
     #[serde(serialize_with = "rfc3339")]
     time: UnixTime,
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
-    props: BTreeMap<String, CleanValue>,
+    #[serde(skip_serializing_if = "NameMap::is_empty")]
+    props: NameMap<CleanValue>,
     #[serde(skip_serializing_if = "Option::is_none")]
     user: Option<Pseudonym>,
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
-    groups: BTreeMap<String, Pseudonym>,
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
-    traits: BTreeMap<String, CleanValue>,
+    #[serde(skip_serializing_if = "NameMap::is_empty")]
+    groups: NameMap<Pseudonym>,
+    #[serde(skip_serializing_if = "NameMap::is_empty")]
+    traits: NameMap<CleanValue>,
     #[serde(skip_serializing_if = "CleanContext::is_empty")]
     context: CleanContext,
 }
@@ -148,7 +148,7 @@ impl CleanEvent {
         self.time
     }
     /// Declared, cleaned properties.
-    pub fn props(&self) -> &BTreeMap<String, CleanValue> {
+    pub fn props(&self) -> &NameMap<CleanValue> {
         &self.props
     }
     /// The user pseudonym.
@@ -156,11 +156,11 @@ impl CleanEvent {
         self.user.as_ref()
     }
     /// Group pseudonyms by kind.
-    pub fn groups(&self) -> &BTreeMap<String, Pseudonym> {
+    pub fn groups(&self) -> &NameMap<Pseudonym> {
         &self.groups
     }
     /// Declared, cleaned traits.
-    pub fn traits(&self) -> &BTreeMap<String, CleanValue> {
+    pub fn traits(&self) -> &NameMap<CleanValue> {
         &self.traits
     }
     /// The reduced context.
@@ -527,7 +527,7 @@ impl<'s> Pipeline<'s> {
             }
             self.identifier(|| "user_id".to_owned(), IdField::UserId, raw)
         });
-        let mut clean_groups = BTreeMap::new();
+        let mut clean_groups = NameMap::new();
         for (kind, raw) in groups.iter() {
             // Built only when needed: it scrubs the key.
             let field = || field_path("groups", kind);
@@ -579,8 +579,8 @@ impl<'s> Pipeline<'s> {
         section: &str,
         raw: &'d M,
         declared: impl Fn(&'d str) -> Option<(&'s crate::schema::PropKind, IdField<'d>)>,
-    ) -> BTreeMap<String, CleanValue> {
-        let mut out = BTreeMap::new();
+    ) -> NameMap<CleanValue> {
+        let mut out = NameMap::new();
         for (name, value) in raw.iter() {
             // Built only when needed: it scrubs the key.
             let field = || field_path(section, name);
@@ -1375,10 +1375,10 @@ mod same {
     /// An object: every entry serialized must be in the expected one with an equal value, and
     /// as many entries serialized as it has. A key serialized twice (which serde_json would
     /// overwrite) counts twice, so it answers "differs": safe, and never the case for a
-    /// struct or a `BTreeMap`.
+    /// struct or a `NameMap`.
     pub(super) struct SameMap<'a, V: JsonView + 'a> {
         want: &'a V::Object,
-        /// The expected entries not yet matched in order. A map (a `BTreeMap`) serializes its
+        /// The expected entries not yet matched in order. A map (a `NameMap`) serializes its
         /// keys in the order the received object (serde_json's `Map`, also sorted) holds them,
         /// so a map key is looked for here first: one comparison instead of a search. Struct
         /// fields come in declaration order and are searched.

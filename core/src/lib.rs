@@ -17,6 +17,7 @@
 //! - [`json`]: received JSON read in place ([`json::JsonView`]), and the borrowed tree the
 //!   collector parses batches into.
 //! - [`inventory`]: the data inventory auditors read, generated from the schema.
+//! - [`map`]: [`map::NameMap`], the sorted map of names every map in this API is.
 //!
 //! The crate is `no_std` + `alloc` (tests use std), so the browser build can link no std and
 //! ship without std's panic runtime (BENCHMARKS.md, "SDK size").
@@ -33,6 +34,7 @@ pub mod drop;
 pub mod event;
 pub mod inventory;
 pub mod json;
+pub mod map;
 mod prelude;
 pub mod raw;
 pub mod schema;

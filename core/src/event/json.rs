@@ -8,7 +8,7 @@
 //! user agent, the screen class, the location, fractional numbers) still go through
 //! serde_json, so their spelling has one source.
 
-use alloc::collections::BTreeMap;
+use crate::map::NameMap;
 
 use serde::Serialize;
 
@@ -107,13 +107,13 @@ fn push_context(out: &mut String, c: &CleanContext) -> Option<()> {
     Some(())
 }
 
-fn push_values(out: &mut String, map: &BTreeMap<String, CleanValue>) -> Option<()> {
+fn push_values(out: &mut String, map: &NameMap<CleanValue>) -> Option<()> {
     push_map(out, map, push_value)
 }
 
 fn push_map<V>(
     out: &mut String,
-    map: &BTreeMap<String, V>,
+    map: &NameMap<V>,
     value: impl Fn(&mut String, &V) -> Option<()>,
 ) -> Option<()> {
     out.push('{');
@@ -366,7 +366,7 @@ mod tests {
                     id: EventId::from_bytes(id),
                     event,
                     time: UnixTime(time),
-                    props,
+                    props: props.into_iter().collect(),
                     user: user.map(|u| Pseudonym::of(&key, IdField::UserId, &u)),
                     groups: groups
                         .into_iter()
@@ -375,7 +375,7 @@ mod tests {
                             (k, p)
                         })
                         .collect(),
-                    traits,
+                    traits: traits.into_iter().collect(),
                     context,
                 },
             )

@@ -4,7 +4,7 @@
 //! at the first error and its messages quote the offending value; a site owner fixing a plan
 //! wants every problem, each with its path, in one go.
 
-use alloc::collections::BTreeMap;
+use crate::map::NameMap;
 
 use serde_json::{Map, Value};
 
@@ -257,7 +257,7 @@ impl Reader {
         let events = match map.get("events") {
             None => {
                 self.err("events", "missing");
-                BTreeMap::new()
+                NameMap::new()
             }
             Some(e) => self.events(e),
         };
@@ -441,8 +441,8 @@ impl Reader {
         identity
     }
 
-    fn events(&mut self, v: &Value) -> BTreeMap<String, EventDef> {
-        let mut events = BTreeMap::new();
+    fn events(&mut self, v: &Value) -> NameMap<EventDef> {
+        let mut events = NameMap::new();
         let names = self.name_map("events", v);
         if names.is_empty() && v.is_object() {
             self.err("events", "declare at least one event");
@@ -453,7 +453,7 @@ impl Reader {
                 continue;
             };
             let description = self.string(&p, map, "description", true);
-            let mut props = BTreeMap::new();
+            let mut props = NameMap::new();
             if let Some(pv) = map.get("props") {
                 for (prop, pdef) in self.name_map(&format!("{p}.props"), pv) {
                     if let Some(d) = self.prop(&format!("{p}.props.{prop}"), pdef) {

@@ -15,8 +15,8 @@
 mod fingerprint;
 mod load;
 
+use crate::map::NameMap;
 use crate::prelude::*;
-use alloc::collections::BTreeMap;
 
 pub use fingerprint::Fingerprint;
 pub(crate) use load::valid_name;
@@ -51,7 +51,7 @@ pub struct Schema {
     /// The identifiers and traits the app may hand in.
     pub identity: Identity,
     /// Every event the site may send, by name.
-    pub events: BTreeMap<String, EventDef>,
+    pub events: NameMap<EventDef>,
     fingerprint: Fingerprint,
 }
 
@@ -206,9 +206,9 @@ pub struct Identity {
     /// The user id, if the site declares it; always keyed-hashed. `None`: never sent.
     pub user_id: Option<Purpose>,
     /// Group kinds (`org`, `account`, ...) whose ids are keyed-hashed.
-    pub groups: BTreeMap<String, Purpose>,
+    pub groups: NameMap<Purpose>,
     /// Traits the site declares; every other trait (name, email, ...) is dropped.
-    pub traits: BTreeMap<String, PropDef>,
+    pub traits: NameMap<PropDef>,
 }
 
 /// Why a field is collected: one line, shown in the data inventory.
@@ -223,7 +223,7 @@ pub struct EventDef {
     /// What the event means.
     pub description: String,
     /// Its properties, by name.
-    pub props: BTreeMap<String, PropDef>,
+    pub props: NameMap<PropDef>,
 }
 
 /// A declared property (or trait): its type and treatment, and why it is collected.
