@@ -180,6 +180,90 @@ test('a 503 is retried and the events arrive once', { timeout: 60000 }, async ()
   }
 });
 
+test('persist: a failed send is kept across page loads, a tampered stored event is refused, and only a persist page loads the persist build', { timeout: 90000 }, async () => {
+  const c = await startCollector();
+  try {
+    // A page without `persist` loads the default wasm only.
+    {
+      const { page, errors } = await openPage({ scenario: 'none' });
+      const sdk = [];
+      page.on('request', (r) => r.url().includes('/sdk/') && sdk.push(new URL(r.url()).pathname));
+      await page.goto(`${c.base}/demo/`);
+      await page.waitForFunction(() => window.__sieveReady === true);
+      assert.ok(sdk.includes('/sdk/sieve_wasm_bg.wasm'), sdk.join(' '));
+      assert.ok(!sdk.some((p) => p.includes('/persist/')), `no persist build loaded: ${sdk.join(' ')}`);
+      assert.deepEqual(errors, []);
+      await until('its page view', () => exportRows(c.dataDir).length > 0);
+      await page.close();
+    }
+    const earlier = new Set(exportRows(c.dataDir).map((e) => e.id));
+    const stored = () => exportRows(c.dataDir).filter((e) => !earlier.has(e.id));
+    const { page, errors, bodies } = await openPage({ scenario: 'none', flushInterval: 600000, persist: true });
+    const sdk = [];
+    page.on('request', (r) => r.url().includes('/sdk/') && sdk.push(new URL(r.url()).pathname));
+    // The collector is unreachable for events: every send fails.
+    await page.route('**/v1/events**', (route) => route.abort('connectionrefused'));
+    await page.goto(`${c.base}/demo/`);
+    await page.waitForFunction(() => window.__sieveReady === true);
+    assert.ok(sdk.includes('/sdk/persist/sieve_wasm_bg.wasm'), `the persist build: ${sdk.join(' ')}`);
+    assert.ok(!sdk.includes('/sdk/sieve_wasm_bg.wasm'), `not the default wasm too: ${sdk.join(' ')}`);
+    await page.evaluate(() => window.sieve.track('search', { query: 'kept across page loads', results: 4 }));
+    // The page hides; its beacon is refused (quota), its fetch fails: the queue is saved.
+    await page.evaluate(() => {
+      navigator.sendBeacon = () => false;
+      Object.defineProperty(document, 'visibilityState', { value: 'hidden', configurable: true });
+      document.dispatchEvent(new Event('visibilitychange'));
+    });
+    // Saved at once, and again once the failed fetch has put its batch back: wait for that.
+    const saved = await until('the saved queue', () =>
+      page.evaluate(() => {
+        const v = JSON.parse(localStorage.getItem('sieve:queue') || 'null');
+        return window.sieve.stats().in_flight === 0 && v && v.events.some((e) => e.event === 'search') ? v : null;
+      }),
+    );
+    assert.deepEqual(saved.events.map((e) => e.event).sort(), ['page_view', 'search']);
+    assert.equal(stored().length, 0, 'nothing arrived');
+    // Leave for a page of the same origin without the SDK (leaving saves the queue once more),
+    // and there tamper with storage, which is untrusted: a forged event is added, with
+    // unscrubbed text and an undeclared prop.
+    await page.goto(`${c.base}/demo/sieve-demo.json`);
+    const search = saved.events.find((e) => e.event === 'search');
+    const forged = { ...search, id: 'f'.repeat(32), props: { ...search.props, query: 'alice.planted@example.com', extra: 1 } };
+    const kept = await page.evaluate((forged) => {
+      const v = JSON.parse(localStorage.getItem('sieve:queue'));
+      localStorage.setItem('sieve:queue', JSON.stringify({ ...v, events: [...v.events, forged] }));
+      return v;
+    }, forged);
+    assert.deepEqual(kept.events.map((e) => e.id).sort(), saved.events.map((e) => e.id).sort(), 'the same events saved on leaving');
+    assert.deepEqual(errors.filter((e) => !e.includes('ERR_CONNECTION_REFUSED') && !e.includes('Failed to fetch')), []);
+
+    // The next load, with the collector reachable: the saved events are re-checked and sent.
+    await page.unroute('**/v1/events**');
+    await page.goto(`${c.base}/demo/`);
+    await page.waitForFunction(() => window.__sieveReady === true);
+    await page.evaluate(() => window.sieve.flush());
+    const rows = await until('the restored events', () => {
+      const r = stored();
+      return r.some((e) => e.event === 'search') && r.filter((e) => e.event === 'page_view').length >= 2 ? r : null;
+    });
+    const searches = rows.filter((e) => e.event === 'search');
+    assert.equal(searches.length, 1, JSON.stringify(searches));
+    assert.equal(searches[0].id, search.id, 'the saved event itself, not a copy');
+    assert.equal(searches[0].props.query, 'kept across page loads');
+    assert.equal(rows.filter((e) => e.event === 'page_view').length, 2, 'the saved page view and the new one');
+    assert.ok(!rows.some((e) => e.id === forged.id), 'the forged event is not stored');
+    assertNoPlanted(JSON.stringify(rows), 'the store');
+    assertNoPlanted(bodies.map((b) => b.body).join('\n'), 'what the page sent');
+    const stats = await page.evaluate(() => window.sieve.stats());
+    assert.equal(stats.dropped_events, 1, `the forged event was refused: ${JSON.stringify(stats)}`);
+    assert.equal(await page.evaluate(() => localStorage.getItem('sieve:queue')), null, 'the saved queue was taken');
+    assert.deepEqual(errors.filter((e) => !e.includes('ERR_CONNECTION_REFUSED') && !e.includes('Failed to fetch')), []);
+    await page.close();
+  } finally {
+    c.child.kill();
+  }
+});
+
 test('hundreds of events, well over 64 KiB, all arrive over keepalive fetches, each once', { timeout: 90000 }, async () => {
   // Volume through the normal send path: batching under the body cap, one send in flight,
   // acks. (The keepalive quota failure that made the SDK read every response was reproduced

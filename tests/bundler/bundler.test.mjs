@@ -45,20 +45,28 @@ let built;
 test('vite build bundles the SDK with its wasm as an asset', () => {
   runOk(bin('vite'), ['build']);
   const assets = fs.readdirSync(path.join(dist, 'assets'));
-  const wasm = assets.filter((f) => f.endsWith('.wasm'));
   const js = assets.filter((f) => f.endsWith('.js'));
-  assert.equal(wasm.length, 1, `one wasm asset: ${assets}`);
-  assert.ok(
-    fs.readFileSync(path.join(dist, 'assets', wasm[0])).equals(fs.readFileSync(path.join(root, 'wasm/pkg/sieve_wasm_bg.wasm'))),
-    'the asset is the package\'s sieve_wasm_bg.wasm',
-  );
-  const chunks = js.filter((f) => fs.readFileSync(path.join(dist, 'assets', f), 'utf8').includes(wasm[0]));
-  assert.equal(chunks.length, 1, `one JS chunk references ${wasm[0]}: ${js}`);
-  const chunk = fs.readFileSync(path.join(dist, 'assets', chunks[0]), 'utf8');
+  const read = (f) => fs.readFileSync(path.join(dist, 'assets', f));
+  // Two builds of the wasm (scripts/build-sdk): the default, and the persistent queue's.
+  const asset = (pkgFile) => {
+    const want = fs.readFileSync(path.join(root, 'wasm/pkg', pkgFile));
+    const found = assets.filter((f) => f.endsWith('.wasm') && read(f).equals(want));
+    assert.equal(found.length, 1, `one asset is the package's ${pkgFile}: ${assets}`);
+    const chunks = js.filter((f) => read(f).toString('utf8').includes(found[0]));
+    assert.equal(chunks.length, 1, `one JS chunk references ${found[0]}: ${js}`);
+    return { wasm: found[0], chunk: chunks[0] };
+  };
+  assert.equal(assets.filter((f) => f.endsWith('.wasm')).length, 2, `two wasm assets: ${assets}`);
+  const main = asset('sieve_wasm_bg.wasm');
+  const persist = asset('persist/sieve_wasm_bg.wasm');
+  assert.notEqual(persist.chunk, main.chunk, 'the persist build is a chunk of its own, loaded on demand');
+  const chunk = read(main.chunk).toString('utf8');
   assert.ok(chunk.includes('sieve:opt-out') && chunk.includes('/v1/events'), 'the chunk carries the SDK');
+  assert.ok(chunk.includes(persist.chunk), 'the SDK imports the persist chunk by name');
   const html = fs.readFileSync(path.join(dist, 'index.html'), 'utf8');
-  assert.ok(html.includes(`/demo/assets/${chunks[0]}`), `index.html loads the chunk: ${html}`);
-  built = { wasm: wasm[0], chunk: chunks[0] };
+  assert.ok(html.includes(`/demo/assets/${main.chunk}`), `index.html loads the chunk: ${html}`);
+  assert.ok(!html.includes(persist.chunk), 'index.html does not load the persist chunk');
+  built = { wasm: main.wasm, chunk: main.chunk, persist };
 });
 
 let browser;
@@ -69,29 +77,33 @@ after(async () => {
   await browser?.close();
 });
 
-test('the bundled app runs in Chromium and its event is stored', { timeout: 60000 }, async (t) => {
-  if (!built) return t.skip('the build failed');
-  // No --sdk-dir: the bundle must bring the SDK and its wasm itself.
-  const c = await startCollector({ demoDir: dist, sdkDir: null });
-  try {
-    const { page, errors } = await openPage(browser, {});
-    const loaded = [];
-    page.on('response', (res) => loaded.push(`${res.status()} ${new URL(res.url()).pathname}`));
-    await page.goto(`${c.base}/demo/`);
-    const result = await (await page.waitForFunction(() => window.__bundled, null, { timeout: 30000 })).jsonValue();
-    assert.equal(result.ok, true, `the app initialised and sent: ${JSON.stringify(result)}`);
-    const rows = await until('the bundled app\'s event', () => {
-      const r = exportRows(c.dataDir);
-      return r.some((e) => e.event === 'feature_used') ? r : null;
-    });
-    const e = rows.find((e) => e.event === 'feature_used');
-    assert.equal(e.props.feature, 'export_csv');
-    assert.ok(rows.some((e) => e.event === 'page_view'), 'the automatic page view too');
-    assert.ok(loaded.includes(`200 /demo/assets/${built.wasm}`), `the wasm came from the bundle: ${loaded}`);
-    assert.ok(!loaded.some((l) => l.includes('/sdk/')), 'nothing loaded from /sdk/');
-    assert.deepEqual(errors, []);
-    await page.close();
-  } finally {
-    c.stop();
-  }
-});
+for (const persist of [false, true]) {
+  test(`the bundled app runs in Chromium and its event is stored${persist ? ', with persist: its own wasm build' : ''}`, { timeout: 60000 }, async (t) => {
+    if (!built) return t.skip('the build failed');
+    // No --sdk-dir: the bundle must bring the SDK and its wasm itself.
+    const c = await startCollector({ demoDir: dist, sdkDir: null });
+    try {
+      const { page, errors } = await openPage(browser, {});
+      const loaded = [];
+      page.on('response', (res) => loaded.push(`${res.status()} ${new URL(res.url()).pathname}`));
+      await page.goto(`${c.base}/demo/${persist ? '?persist' : ''}`);
+      const result = await (await page.waitForFunction(() => window.__bundled, null, { timeout: 30000 })).jsonValue();
+      assert.equal(result.ok, true, `the app initialised and sent: ${JSON.stringify(result)}`);
+      const rows = await until('the bundled app\'s event', () => {
+        const r = exportRows(c.dataDir);
+        return r.some((e) => e.event === 'feature_used') ? r : null;
+      });
+      const e = rows.find((e) => e.event === 'feature_used');
+      assert.equal(e.props.feature, 'export_csv');
+      assert.ok(rows.some((e) => e.event === 'page_view'), 'the automatic page view too');
+      const [want, not] = persist ? [built.persist.wasm, built.wasm] : [built.wasm, built.persist.wasm];
+      assert.ok(loaded.includes(`200 /demo/assets/${want}`), `the wasm came from the bundle: ${loaded}`);
+      assert.ok(!loaded.some((l) => l.includes(not)), `only one wasm build loaded: ${loaded}`);
+      assert.ok(!loaded.some((l) => l.includes('/sdk/')), 'nothing loaded from /sdk/');
+      assert.deepEqual(errors, []);
+      await page.close();
+    } finally {
+      c.stop();
+    }
+  });
+}

@@ -7,7 +7,9 @@ import { init, track, flush, stats } from 'sieve-sdk';
 const status = document.getElementById('status');
 try {
   const { writeKey } = await (await fetch('/demo/sieve-demo.json')).json();
-  await init({ collector: location.origin, writeKey, flushInterval: 200 });
+  // ?persist: the opt-in persistent queue, whose wasm build the bundle loads on demand.
+  const persist = new URLSearchParams(location.search).has('persist');
+  await init({ collector: location.origin, writeKey, flushInterval: 200, persist });
   track('feature_used', { feature: 'export_csv', duration_s: 3 });
   await flush();
   window.__bundled = { ok: true, stats: stats() };

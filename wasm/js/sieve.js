@@ -36,6 +36,9 @@ let retryAt = 0; // no send before this (backoff or Retry-After)
 let attempt = 0; // consecutive failed sends
 let sending = null; // the send loop in progress
 let busy = null; // the client whose batch is in flight
+// Batches sent and not yet answered ({ c, body }): with `persist`, leaving the page saves them
+// too, since a client's exported queue holds only unsent events.
+const inFlight = new Set();
 let listening = false;
 let watching = false; // history wrapped
 const counts = { bad_calls: 0, waiting_overflow: 0, rejected_events: 0, beacon_batches: 0 };
@@ -123,9 +126,13 @@ async function start(o = {}) {
 function load() {
   return (loading ||= (async () => {
     try {
-      await initWasm().catch((e) => {
-        throw new Error(`sieve: could not load the wasm module: ${e && e.message}`);
-      });
+      // The persistent queue's import re-checks stored events with core's verify_event: that
+      // code is in its own build, persist/, which only a page with `persist` downloads.
+      const wasm = await Promise.resolve(opts.persist ? import('./persist/sieve_wasm.js') : { default: initWasm, Client })
+        .then(async (m) => (await m.default(), m))
+        .catch((e) => {
+          throw new Error(`sieve: could not load the wasm module: ${e && e.message}`);
+        });
       const cfg = await fetchConfig();
       if (off) return;
       const epoch = cfg.epoch || {};
@@ -133,7 +140,7 @@ function load() {
       if (!clients.length || epoch.id !== config.epoch.id || cfg.fingerprint !== config.fingerprint) {
         let c;
         try {
-          c = new Client(
+          c = new wasm.Client(
             JSON.stringify(cfg),
             JSON.stringify({ max_queue: opts.maxQueue, anonymous: opts.anonymous, sdk_version: VERSION }),
           );
@@ -449,9 +456,12 @@ function pump() {
         busy = c;
         if (!b) break;
         let res = null;
+        const flight = { c, body: b.body };
+        inFlight.add(flight);
         try {
           res = await post(b.body);
         } catch {} // network error: res stays null
+        inFlight.delete(flight);
         busy = null;
         if (!clients.includes(c)) return c.free(); // opted out meanwhile: the queue is gone
         if (res && (res.ok || !RETRY_STATUS.includes(res.status))) {
@@ -506,7 +516,6 @@ export const flush = async () => {
 function hide() {
   try {
     if (off || !clients.length) return;
-    let unsure = []; // events of a fetch that may not finish before the page goes
     for (const c of clients) {
       for (let b; c.queued() && (b = take(c, opts.maxQueue)); ) {
         if (navigator.sendBeacon(eventsUrl(), new Blob([b.body], { type: 'text/plain' }))) {
@@ -517,17 +526,22 @@ function hide() {
         // The beacon quota is spent: try fetch keepalive once, and keep the rest for later
         // (the page may come back from the back/forward cache, or `persist` saves it).
         const n = b.n;
-        if (c === client()) unsure = JSON.parse(b.body).events;
+        const flight = { c, body: b.body };
+        inFlight.add(flight);
+        const settle = (ok) => {
+          inFlight.delete(flight);
+          ok ? c.ack(n) : c.nack(n);
+        };
         post(b.body)
-          .then((res) => (res.ok ? c.ack(n) : c.nack(n)), () => c.nack(n))
-          .then(() => opts.persist && !off && save([]))
+          .then((res) => settle(res.ok), () => settle(false))
+          .then(() => opts.persist && !off && save())
           .catch(() => {});
         break;
       }
     }
-    // Saved too, in case the page dies first; if the fetch did arrive, the collector drops the
-    // second copy by event id.
-    if (opts.persist) save(unsure);
+    // Saved too, with every batch still in flight, in case the page dies first; if a fetch did
+    // arrive, the collector drops the second copy by event id.
+    if (opts.persist) save();
   } catch (e) {
     bad(`pagehide: ${e && e.message}`);
   }
@@ -544,9 +558,14 @@ function listen() {
 
 // Clean events only, tagged with their epoch: pseudonyms hashed under another epoch's key
 // would be re-keyed with the wrong pepper, so those are not restored.
-function save(extra) {
+// A page that hides twice (visibilitychange, then pagehide) saves twice: the second save still
+// holds the first one's unanswered fetch.
+function save() {
   if (!clients.length) return;
-  const events = extra.concat(JSON.parse(client().export_queue()));
+  const c = client();
+  const events = [];
+  for (const f of inFlight) if (f.c === c) events.push(...JSON.parse(f.body).events);
+  events.push(...JSON.parse(c.export_queue()));
   storage((s) =>
     events.length ? s.setItem(QUEUE_KEY, JSON.stringify({ epoch: config.epoch.id, events })) : s.removeItem(QUEUE_KEY),
   );

@@ -46,6 +46,7 @@ use crate::stats::Counters;
 mod prelude {
     pub(crate) use alloc::borrow::ToOwned;
     pub(crate) use alloc::string::{String, ToString};
+    #[cfg(any(feature = "persist", not(target_arch = "wasm32")))]
     pub(crate) use alloc::vec;
     pub(crate) use alloc::vec::Vec;
 }
@@ -288,6 +289,7 @@ impl Client {
     /// queued. Storage is untrusted: each event is re-checked with core's `verify_event` and
     /// queued only if it passes; refused events are counted as dropped. Returns how many were
     /// queued; text that is not a JSON array is an invalid call and queues nothing.
+    #[cfg(any(feature = "persist", not(target_arch = "wasm32")))]
     pub fn import_queue(&mut self, json: &str) -> usize {
         let Some(imported) = persist::import(json, &self.config.schema, self.anonymous) else {
             self.counters.record_invalid_call();

@@ -7,15 +7,23 @@
 //! that carries an identifier is also refused while the visitor is anonymous, since they may
 //! have turned on Global Privacy Control after it was stored.
 //!
+//! The browser build has `import` only with the `persist` feature: it links `verify_event`,
+//! ~5 KiB brotli that a page without `persist` would download for nothing (scripts/build-sdk
+//! builds both; the JS wrapper loads the `persist/` build only for `init({ persist: true })`).
+//!
 //! Not done here: reading or writing storage (the JS wrapper does, and only when the site
 //! opts in), and deciding when to persist.
 
+#[cfg(any(feature = "persist", not(target_arch = "wasm32")))]
 use serde_json::Value;
+#[cfg(any(feature = "persist", not(target_arch = "wasm32")))]
 use sieve_core::schema::PropKind;
+#[cfg(any(feature = "persist", not(target_arch = "wasm32")))]
 use sieve_core::{CleanEvent, Drop, DropReason, Schema, verify_event};
 
 use crate::prelude::*;
 
+#[cfg(any(feature = "persist", not(target_arch = "wasm32")))]
 /// The result of reading a stored queue back.
 #[derive(Debug, Default)]
 pub struct Imported {
@@ -38,6 +46,7 @@ pub fn export<'a>(events: impl Iterator<Item = &'a str>) -> String {
     out
 }
 
+#[cfg(any(feature = "persist", not(target_arch = "wasm32")))]
 /// Read a stored queue: `None` when the text is not a JSON array at all.
 pub fn import(json: &str, schema: &Schema, anonymous: bool) -> Option<Imported> {
     let Ok(Value::Array(items)) = serde_json::from_str::<Value>(json) else {
@@ -72,6 +81,7 @@ pub fn import(json: &str, schema: &Schema, anonymous: bool) -> Option<Imported> 
     Some(out)
 }
 
+#[cfg(any(feature = "persist", not(target_arch = "wasm32")))]
 /// Whether a clean event holds any pseudonym: user, group, or an identifier property or trait.
 fn carries_identifier(event: &CleanEvent, schema: &Schema) -> bool {
     let is_id = |def: Option<&sieve_core::schema::PropDef>| {
