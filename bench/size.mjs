@@ -47,6 +47,12 @@ export function sizeTable() {
     { name: 'sieve-sdk: JavaScript', version: '', file: 'sieve.js + sieve_wasm.js', kind: 'sieve-part', ...js },
     { name: 'sieve-sdk: WebAssembly', version: '', file: 'sieve_wasm_bg.wasm', kind: 'sieve-part', ...wasm },
   ];
+  // init({ persist: true }) loads the persistent queue's build instead of the default wasm
+  // (scripts/build-sdk), beside sieve.js and its static import of the default glue.
+  const persist = ['sieve.js', 'sieve_wasm.js', 'persist/sieve_wasm.js', 'persist/sieve_wasm_bg.wasm'];
+  if (persist.every((f) => fs.existsSync(path.join(pkg, f)))) {
+    rows.push({ name: 'sieve-sdk with `persist: true`', version: '', file: persist.join(' + '), kind: 'sieve-part', ...measure(pkg, persist) });
+  }
   for (const [kind, list] of [['peer', peers.sdks], ['reference', peers.reference]]) {
     for (const p of list) {
       const dir = fetchPackage(p.name, p.version);
