@@ -95,6 +95,17 @@ if (ingest) {
     'half: offered req/s', 'achieved', 'p50 ms', 'p99 ms', 'statuses'], rows));
   const c10 = ingest.rows.find((x) => x.server === 'collector' && x.batch === 10);
   const b10 = ingest.rows.find((x) => x.server === 'bare' && x.batch === 10);
+  // The target's ratio: the median of the batch-of-10 saturation pairs (bench/ingest/run.mjs
+  // measures the pair twice more, each time the other server first), so that one slow spell of
+  // the machine in one phase does not make it. A run without the pairs uses its one pair.
+  const pairs = ingest.pairs_10?.length ? ingest.pairs_10 : [{ bare: b10.saturation.rps, collector: c10.saturation.rps, order: 'bare, collector' }];
+  const ratios = pairs.map((p) => p.collector / p.bare).sort((a, b) => a - b);
+  const ratio10 = ratios.length % 2 ? ratios[(ratios.length - 1) / 2] : (ratios[ratios.length / 2 - 1] + ratios[ratios.length / 2]) / 2;
+  if (pairs.length > 1) {
+    out.push(`\n**Batches of 10, saturation, in pairs** (the first pair is the table's; each later pair measured right after, `
+      + `the other server first, with a collector of its own on a new store): ${pairs.map((p) => `${int(p.collector)} vs ${int(p.bare)} req/s (${f2(p.collector / p.bare)}x; ${p.order})`).join('; ')}. `
+      + `Median ratio: ${f2(ratio10)}x.`);
+  }
   const o = ingest.overload;
   out.push(`\n**10x overload** (collector, batches of 10, open loop at ${int(o.offered_rps)} req/s offered, ${int(o.connections)} connections, ${ingest.seconds} s): `
     + `${int(o.completed)} answered (${Object.entries(o.status).map(([c, n]) => `${c}: ${int(n)}`).join(', ') || 'none'}), `
@@ -111,8 +122,10 @@ if (ingest) {
       + `per commit (durable: WAL, \`synchronous=FULL\`), ${f1(metric('sieve_store_commit_events_sum') / metric('sieve_store_commit_events_count'))} events per commit.`);
   }
   if (ingest.metrics?.length) out.push(`\nCollector counters at the end: ${ingest.metrics.map((l) => `\`${l}\``).join(', ')}.`);
-  targets.push(['batches of 10 at >= 0.7x the bare server\'s request rate', `${f2(c10.saturation.rps / b10.saturation.rps)}x (${int(c10.saturation.rps)} vs ${int(b10.saturation.rps)} req/s)`,
-    yes(c10.saturation.rps / b10.saturation.rps >= 0.7)]);
+  targets.push(['batches of 10 at >= 0.7x the bare server\'s request rate',
+    pairs.length > 1 ? `${f2(ratio10)}x (median of ${pairs.length} pairs: ${pairs.map((p) => f2(p.collector / p.bare)).join(', ')}; first pair ${int(c10.saturation.rps)} vs ${int(b10.saturation.rps)} req/s)`
+      : `${f2(ratio10)}x (${int(c10.saturation.rps)} vs ${int(b10.saturation.rps)} req/s)`,
+    yes(ratio10 >= 0.7)]);
   targets.push(['p99 < 20 ms at half of saturation (batches of 10)', `${f1(c10.half.p99_ms)} ms`, yes(c10.half.p99_ms < 20)]);
   const refused = Object.entries(o.status).filter(([c]) => c === '429' || c === '503').reduce((t, [, n]) => t + n, 0);
   // Every answer a 2xx or a refusal (no 500, no dropped connection), the process alive, and the

@@ -6,6 +6,13 @@
 //   1. saturation: Debian's wrk, closed loop (2 threads, 32 connections), events/s, p50/p99;
 //   2. open loop at half of that saturation rate: bench/loadgen (wrk2-style, latency from the
 //      scheduled send time), p50/p99.
+// Batches of 10, the target's phase, are measured at saturation twice more right after it, in
+// pairs of the other order first (collector, bare; then bare, collector): one slow spell of a
+// shared machine in one phase must not make the run's ratio. Each later pair has a collector of
+// its own on a new store (the same keys, so the same batches verify): the store grows by ~1 M
+// events per phase, and a grown store is slower (BENCHMARKS.md, "Ingest, tenth round"), which
+// would make the later pairs measure growth rather than noise. The report gives each pair's
+// ratio and takes the median of the three.
 // Then the collector alone under 10x overload (open loop at 10x its batch-of-10 saturation
 // rate): status codes, whether it still answers /healthz, peak RSS (VmHWM).
 //
@@ -23,6 +30,8 @@ import readline from 'node:readline';
 const root = path.resolve(import.meta.dirname, '../..');
 const quick = process.argv.includes('--quick');
 const SECONDS = quick ? 3 : 8; // each measured phase
+// More saturation pairs for batches of 10 (SIEVE_BENCH_PAIRS to change it, e.g. to try --quick with them).
+const REPEAT_PAIRS = Number(process.env.SIEVE_BENCH_PAIRS ?? (quick ? 0 : 2));
 const WARMUP = quick ? 1 : 2;
 const BATCHES = [1, 10, 50];
 const WRITE_KEY = 'wk_bench_ingest_01';
@@ -102,14 +111,15 @@ async function main() {
   const cfg = path.join(work, 'sieve.toml');
   // The per-client rate limit is for the open internet; every request here comes from one
   // loopback address, so it is lifted. Everything else is the default (durable commit).
-  fs.writeFileSync(cfg, [
+  const config = (dir) => [
     `schema = ${JSON.stringify(path.join(root, 'bench/schema.json'))}`,
     `listen = "127.0.0.1:0"`,
-    `data_dir = ${JSON.stringify(dataDir)}`,
+    `data_dir = ${JSON.stringify(dir)}`,
     `write_keys = ["${WRITE_KEY}"]`,
     `rate_per_second = 1000000000.0`,
     `rate_burst = 1000000000.0`,
-  ].join('\n') + '\n');
+  ].join('\n') + '\n';
+  fs.writeFileSync(cfg, config(dataDir));
   const collector = await start(collectorBin, ['serve', '--config', cfg], { SIEVE_LOG: 'warn' });
   const bare = await start(bareBin, ['127.0.0.1:0']);
   const pid = collector.child.pid;
@@ -149,6 +159,35 @@ async function main() {
       results.rows.push({ server: name, batch: n, saturation: sat, half });
       console.error(`ingest: ${name} batch ${n}: ${sat.rps.toFixed(0)} req/s (${(sat.rps * n).toFixed(0)} ev/s), `
         + `p50 ${sat.p50_ms} ms p99 ${sat.p99_ms} ms, non-2xx ${sat.non2xx}; half rate p99 ${half.p99_ms} ms`);
+    }
+    if (n !== 10) continue;
+    const first = (name) => results.rows.find((r) => r.server === name && r.batch === n).saturation;
+    results.pairs_10 = [{ bare: first('bare').rps, collector: first('collector').rps, order: 'bare, collector' }];
+    for (let i = 0; i < REPEAT_PAIRS; i++) {
+      const order = i % 2 === 0 ? ['collector', 'bare'] : ['bare', 'collector'];
+      const pair = { order: order.join(', ') };
+      const fresh = path.join(work, `data-pair-${i + 2}`);
+      fs.mkdirSync(fresh);
+      fs.copyFileSync(path.join(dataDir, 'keys.json'), path.join(fresh, 'keys.json'));
+      const freshCfg = path.join(work, `sieve-pair-${i + 2}.toml`);
+      fs.writeFileSync(freshCfg, config(fresh));
+      const own = await start(collectorBin, ['serve', '--config', freshCfg], { SIEVE_LOG: 'warn' });
+      const bases = { bare: bare.base, collector: own.base };
+      for (const name of order) {
+        const url = `${bases[name]}/v1/events?key=${WRITE_KEY}`;
+        wrk(url, body, WARMUP);
+        const sat = wrk(url, body, SECONDS);
+        if (sat.non2xx > 0) throw new Error(`pair ${i + 2}: ${sat.non2xx} non-2xx answers from ${name}`);
+        pair[name] = sat.rps;
+      }
+      await new Promise((resolve) => {
+        own.child.once('exit', resolve);
+        own.child.kill('SIGTERM');
+      });
+      fs.rmSync(fresh, { recursive: true, force: true });
+      results.pairs_10.push(pair);
+      console.error(`ingest: batch 10 again (${pair.order}): collector ${pair.collector.toFixed(0)}, bare ${pair.bare.toFixed(0)} req/s, `
+        + `${(pair.collector / pair.bare).toFixed(2)}x`);
     }
   }
   results.memory.after_saturation = status(pid);
