@@ -264,6 +264,52 @@ test('persist: a failed send is kept across page loads, a tampered stored event 
   }
 });
 
+test('a key epoch ends while the page is open: each event goes under its own epoch, and pseudonyms do not link across it', { timeout: 150000 }, async () => {
+  // Both clocks start 40 s before midnight UTC and run at real speed: the collector's with
+  // libfaketime, the page's with Playwright's clock. The day's key expires at midnight, and the
+  // SDK reloads its config no sooner than a minute after loading it.
+  const startAt = new Date(Date.UTC(2026, 10, 23, 23, 59, 20));
+  const c = await startCollector({ clockAt: startAt });
+  try {
+    const { page, errors, bodies } = await openPage({ scenario: 'none', flushInterval: 600000 });
+    await page.clock.install({ time: startAt });
+    await page.goto(`${c.base}/demo/`);
+    await page.waitForFunction(() => window.__sieveReady === true);
+    await page.evaluate(() => {
+      window.sieve.identify('user_rollover_4711');
+      window.sieve.track('search', { query: 'before midnight', results: 1 });
+    });
+    // Still queued (the flush interval is ten minutes) when the epoch ends: its client, with the
+    // old key, must still send it, under the old epoch.
+    await new Promise((r) => setTimeout(r, 62000));
+    await page.evaluate(() => window.sieve.track('search', { query: 'after midnight', results: 2 }));
+    await until('the new epoch\'s client', () => page.evaluate(() => window.sieve.stats().queued > 0));
+    await page.evaluate(() => window.sieve.flush());
+    const rows = await until('both searches', () => {
+      const r = exportRows(c.dataDir).filter((e) => e.event === 'search');
+      return r.length === 2 ? r : null;
+    });
+    const before = rows.find((e) => e.props.query === 'before midnight');
+    const after = rows.find((e) => e.props.query === 'after midnight');
+    assert.ok(before && after, JSON.stringify(rows));
+    assert.equal(before.time, '2026-11-23T23:00:00Z');
+    assert.equal(after.time, '2026-11-24T00:00:00Z');
+    assert.ok(before.user && after.user, 'both carry the user pseudonym');
+    assert.notEqual(before.user, after.user, 'the same user is not linkable across key epochs');
+    // Each body names its epoch, and the store keeps it beside each event.
+    const epochs = bodies.map((b) => JSON.parse(b.body).epoch);
+    assert.deepEqual([...new Set(epochs)].sort(), ['2026-11-23', '2026-11-24'], `epochs sent: ${epochs}`);
+    const stored = execFileSync('python3', ['-c', `import sqlite3, sys, json
+db = sqlite3.connect('file:' + sys.argv[1] + '?mode=ro', uri=True)
+print(json.dumps(dict(db.execute("SELECT id, epoch FROM events WHERE event = 'search'").fetchall())))`, `${c.dataDir}/events.sqlite`], { encoding: 'utf8' });
+    assert.deepEqual(JSON.parse(stored), { [before.id]: '2026-11-23', [after.id]: '2026-11-24' });
+    assert.deepEqual(errors, []);
+    await page.close();
+  } finally {
+    c.child.kill();
+  }
+});
+
 test('hundreds of events, well over 64 KiB, all arrive over keepalive fetches, each once', { timeout: 90000 }, async () => {
   // Volume through the normal send path: batching under the body cap, one send in flight,
   // acks. (The keepalive quota failure that made the SDK read every response was reproduced

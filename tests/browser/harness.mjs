@@ -22,12 +22,21 @@ export const WRITE_KEY = 'wk_browser_e2e_1';
  * `demoDir` at /demo/ (default: tests/browser/site) and, unless `sdkDir` is null, the SDK
  * package at /sdk/ (default: wasm/pkg).
  */
-export async function startCollector({ demoDir = path.join(root, 'tests/browser/site'), sdkDir = path.join(root, 'wasm/pkg') } = {}) {
+/**
+ * A collector on a fresh data directory. `clockAt` (a Date) starts the collector's clock there,
+ * running at real speed from then on, with libfaketime (Debian's `faketime`, scripts/setup).
+ */
+export async function startCollector({ demoDir = path.join(root, 'tests/browser/site'), sdkDir = path.join(root, 'wasm/pkg'), clockAt = null } = {}) {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sieve-e2e-'));
   const args = ['serve', '--schema', schema, '--listen', '127.0.0.1:0', '--data-dir', dataDir, '--write-key', WRITE_KEY,
     '--demo-dir', demoDir];
   if (sdkDir) args.push('--sdk-dir', sdkDir);
-  const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, SIEVE_LOG: 'warn' } });
+  // Preloaded in the collector's own process (the `faketime` command would fork a child that
+  // killing it leaves running). `@` starts the clock at that time when the process starts.
+  const fake = clockAt
+    ? { LD_PRELOAD: '/usr/$LIB/faketime/libfaketime.so.1', FAKETIME: `@${clockAt.toISOString().slice(0, 19).replace('T', ' ')}`, TZ: 'UTC' }
+    : {};
+  const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, SIEVE_LOG: 'warn', ...fake } });
   let logs = '';
   child.stderr.on('data', (d) => { logs += d; });
   const lines = readline.createInterface({ input: child.stdout });
