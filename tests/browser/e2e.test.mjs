@@ -180,6 +180,50 @@ test('a 503 is retried and the events arrive once', { timeout: 60000 }, async ()
   }
 });
 
+test('a 500 is retried a few times: a passing one is ridden out, a batch that always gets it is dropped and counted, and the next goes through', { timeout: 90000 }, async () => {
+  const c = await startCollector();
+  try {
+    const { page, errors } = await openPage({ scenario: 'none', flushInterval: 200 });
+    let transient = 0;
+    let poisoned = 0;
+    await page.route('**/v1/events**', async (route) => {
+      const body = route.request().postData() ?? '';
+      const answer500 = () => route.fulfill({ status: 500, headers: { 'Access-Control-Allow-Origin': '*' }, body: 'Internal Server Error' });
+      if (body.includes('poison')) {
+        poisoned += 1;
+        await answer500(); // every time
+      } else if (transient++ === 0) {
+        await answer500(); // once, as a proxy might during a restart
+      } else {
+        await route.continue();
+      }
+    });
+    await page.goto(`${c.base}/demo/`);
+    await page.waitForFunction(() => window.__sieveReady === true);
+    await until('the page view, after one 500', () => exportRows(c.dataDir).some((e) => e.event === 'page_view'));
+    assert.ok(transient >= 2, `the page view's batch was sent again after its 500 (${transient} sends)`);
+
+    await page.evaluate(() => window.sieve.track('search', { query: 'poison', results: 1 }));
+    const stats = await until('the always-500 batch dropped', () => page.evaluate(() => {
+      const s = window.sieve.stats();
+      return s.rejected_events > 0 ? s : null;
+    }), 40000);
+    assert.equal(stats.rejected_events, 1, JSON.stringify(stats));
+    assert.equal(poisoned, 5, 'sent once and retried four times');
+    await page.evaluate(() => window.sieve.track('search', { query: 'after it', results: 2 }));
+    const rows = await until('the next batch', () => {
+      const r = exportRows(c.dataDir);
+      return r.some((e) => e.event === 'search') ? r : null;
+    });
+    assert.deepEqual(rows.filter((e) => e.event === 'search').map((e) => e.props.query), ['after it']);
+    assert.equal(rows.filter((e) => e.event === 'page_view').length, 1, 'the page view arrived once');
+    assert.deepEqual(errors.filter((e) => !e.includes('500')), []);
+    await page.close();
+  } finally {
+    c.child.kill();
+  }
+});
+
 test('persist: a failed send is kept across page loads, a tampered stored event is refused, and only a persist page loads the persist build', { timeout: 90000 }, async () => {
   const c = await startCollector();
   try {

@@ -20,6 +20,11 @@ const OPT_OUT_KEY = 'sieve:opt-out';
 const QUEUE_KEY = 'sieve:queue';
 // Transient by nature; anything else (400, 401, 403, 413, 415, 500 ...) would fail again.
 const RETRY_STATUS = [408, 429, 502, 503, 504];
+// A 500 is retried too, but only this many times in a row: a proxy or load balancer in front of
+// the collector answers 500 for a moment (a restart, a deploy), and the collector stores a
+// retried batch once (by event id); a batch that gets a 500 every time is dropped and counted
+// rather than holding up every batch behind it.
+const MAX_500_RETRIES = 4;
 
 let opts = null; // normalised init options
 let started = null; // the promise init returned
@@ -34,6 +39,7 @@ let lastPage = ''; // path + query of the last page view, to spot SPA navigation
 let timer = 0; // batch timer
 let retryAt = 0; // no send before this (backoff or Retry-After)
 let attempt = 0; // consecutive failed sends
+let got500 = 0; // consecutive answers of HTTP 500
 let sending = null; // the send loop in progress
 let busy = null; // the client whose batch is in flight
 // Batches sent and not yet answered ({ c, body }): with `persist`, leaving the page saves them
@@ -464,11 +470,15 @@ function pump() {
         inFlight.delete(flight);
         busy = null;
         if (!clients.includes(c)) return c.free(); // opted out meanwhile: the queue is gone
-        if (res && (res.ok || !RETRY_STATUS.includes(res.status))) {
+        got500 = res && res.status === 500 ? got500 + 1 : 0;
+        const retry = res && (RETRY_STATUS.includes(res.status) || (res.status === 500 && got500 <= MAX_500_RETRIES));
+        if (res && !retry) {
           c.ack(b.n);
           attempt = 0;
+          got500 = 0;
           if (!res.ok) {
-            // Sending it again would be refused again: count it and move on.
+            // Sending it again would be refused again (or it got a 500 every time): count it and
+            // move on.
             counts.rejected_events += b.events;
             warn(`collector refused a batch of ${b.events} (HTTP ${res.status}); dropped`);
           }
