@@ -114,7 +114,7 @@ test('planted personal data never leaves the browser nor reaches the store', { t
     assertNoPlanted(c.logs(), 'the collector log');
     await page.close();
   } finally {
-    c.child.kill();
+    c.stop();
   }
 });
 
@@ -144,7 +144,7 @@ test('a page hide flushes the queue with sendBeacon', { timeout: 60000 }, async 
     assert.deepEqual(errors, []);
     await page.close();
   } finally {
-    c.child.kill();
+    c.stop();
   }
 });
 
@@ -176,7 +176,7 @@ test('a 503 is retried and the events arrive once', { timeout: 60000 }, async ()
     assert.deepEqual(errors.filter((e) => !e.includes('503')), []);
     await page.close();
   } finally {
-    c.child.kill();
+    c.stop();
   }
 });
 
@@ -220,7 +220,7 @@ test('a 500 is retried a few times: a passing one is ridden out, a batch that al
     assert.deepEqual(errors.filter((e) => !e.includes('500')), []);
     await page.close();
   } finally {
-    c.child.kill();
+    c.stop();
   }
 });
 
@@ -304,7 +304,7 @@ test('persist: a failed send is kept across page loads, a tampered stored event 
     assert.deepEqual(errors.filter((e) => !e.includes('ERR_CONNECTION_REFUSED') && !e.includes('Failed to fetch')), []);
     await page.close();
   } finally {
-    c.child.kill();
+    c.stop();
   }
 });
 
@@ -350,7 +350,7 @@ print(json.dumps(dict(db.execute("SELECT id, epoch FROM events WHERE event = 'se
     assert.deepEqual(errors, []);
     await page.close();
   } finally {
-    c.child.kill();
+    c.stop();
   }
 });
 
