@@ -134,11 +134,13 @@ function load() {
     try {
       // The persistent queue's import re-checks stored events with core's verify_event: that
       // code is in its own build, persist/, which only a page with `persist` downloads.
-      const wasm = await Promise.resolve(opts.persist ? import('./persist/sieve_wasm.js') : { default: initWasm, Client })
-        .then(async (m) => (await m.default(), m))
-        .catch((e) => {
-          throw new Error(`sieve: could not load the wasm module: ${e && e.message}`);
-        });
+      let wasm;
+      try {
+        wasm = opts.persist ? await import('./persist/sieve_wasm.js') : { default: initWasm, Client };
+        await wasm.default();
+      } catch (e) {
+        throw new Error(`sieve: could not load the wasm module: ${e && e.message}`);
+      }
       const cfg = await fetchConfig();
       if (off) return;
       const epoch = cfg.epoch || {};

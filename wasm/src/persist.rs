@@ -14,24 +14,7 @@
 //! Not done here: reading or writing storage (the JS wrapper does, and only when the site
 //! opts in), and deciding when to persist.
 
-#[cfg(any(feature = "persist", not(target_arch = "wasm32")))]
-use serde_json::Value;
-#[cfg(any(feature = "persist", not(target_arch = "wasm32")))]
-use sieve_core::schema::PropKind;
-#[cfg(any(feature = "persist", not(target_arch = "wasm32")))]
-use sieve_core::{CleanEvent, Drop, DropReason, Schema, verify_event};
-
 use crate::prelude::*;
-
-#[cfg(any(feature = "persist", not(target_arch = "wasm32")))]
-/// The result of reading a stored queue back.
-#[derive(Debug, Default)]
-pub struct Imported {
-    /// Events that passed, as JSON text, oldest first.
-    pub events: Vec<String>,
-    /// For each refused event, why.
-    pub rejected: Vec<Vec<Drop>>,
-}
 
 /// The queued events as one JSON array.
 pub fn export<'a>(events: impl Iterator<Item = &'a str>) -> String {
@@ -46,56 +29,76 @@ pub fn export<'a>(events: impl Iterator<Item = &'a str>) -> String {
     out
 }
 
+// Reading back links core's `verify_event`: in the browser, only the `persist` build has it.
 #[cfg(any(feature = "persist", not(target_arch = "wasm32")))]
-/// Read a stored queue: `None` when the text is not a JSON array at all.
-pub fn import(json: &str, schema: &Schema, anonymous: bool) -> Option<Imported> {
-    let Ok(Value::Array(items)) = serde_json::from_str::<Value>(json) else {
-        return None;
-    };
-    let mut out = Imported::default();
-    for item in &items {
-        let event = match verify_event(item, schema) {
-            Ok(event) => event,
-            Err(rejection) => {
-                out.rejected.push(rejection.reasons);
-                continue;
-            }
-        };
-        if anonymous && carries_identifier(&event, schema) {
-            out.rejected
-                .push(vec![Drop::new("event", DropReason::Anonymous)]);
-            continue;
-        }
-        // Re-serialized from the verified event, so what is queued is core's canonical text,
-        // not whatever spacing or escaping storage handed back.
-        match event.to_json() {
-            Some(text) => out.events.push(text),
-            None => out.rejected.push(vec![Drop::new(
-                "event",
-                DropReason::Invalid {
-                    expected: "clean event",
-                },
-            )]),
-        }
-    }
-    Some(out)
-}
+pub use reading::{Imported, import};
 
 #[cfg(any(feature = "persist", not(target_arch = "wasm32")))]
-/// Whether a clean event holds any pseudonym: user, group, or an identifier property or trait.
-fn carries_identifier(event: &CleanEvent, schema: &Schema) -> bool {
-    let is_id = |def: Option<&sieve_core::schema::PropDef>| {
-        def.is_some_and(|d| matches!(d.kind, PropKind::Identifier))
-    };
-    let props = schema.events.get(event.event()).map(|d| &d.props);
-    event.user().is_some()
-        || !event.groups().is_empty()
-        || event
-            .props()
-            .keys()
-            .any(|k| is_id(props.and_then(|p| p.get(k))))
-        || event
-            .traits()
-            .keys()
-            .any(|k| is_id(schema.identity.traits.get(k)))
+mod reading {
+    use serde_json::Value;
+    use sieve_core::schema::PropKind;
+    use sieve_core::{CleanEvent, Drop, DropReason, Schema, verify_event};
+
+    use crate::prelude::*;
+
+    /// The result of reading a stored queue back.
+    #[derive(Debug, Default)]
+    pub struct Imported {
+        /// Events that passed, as JSON text, oldest first.
+        pub events: Vec<String>,
+        /// For each refused event, why.
+        pub rejected: Vec<Vec<Drop>>,
+    }
+
+    /// Read a stored queue: `None` when the text is not a JSON array at all.
+    pub fn import(json: &str, schema: &Schema, anonymous: bool) -> Option<Imported> {
+        let Ok(Value::Array(items)) = serde_json::from_str::<Value>(json) else {
+            return None;
+        };
+        let mut out = Imported::default();
+        for item in &items {
+            let event = match verify_event(item, schema) {
+                Ok(event) => event,
+                Err(rejection) => {
+                    out.rejected.push(rejection.reasons);
+                    continue;
+                }
+            };
+            if anonymous && carries_identifier(&event, schema) {
+                out.rejected
+                    .push(vec![Drop::new("event", DropReason::Anonymous)]);
+                continue;
+            }
+            // Re-serialized from the verified event, so what is queued is core's canonical text,
+            // not whatever spacing or escaping storage handed back.
+            match event.to_json() {
+                Some(text) => out.events.push(text),
+                None => out.rejected.push(vec![Drop::new(
+                    "event",
+                    DropReason::Invalid {
+                        expected: "clean event",
+                    },
+                )]),
+            }
+        }
+        Some(out)
+    }
+
+    /// Whether a clean event holds any pseudonym: user, group, or an identifier property or trait.
+    fn carries_identifier(event: &CleanEvent, schema: &Schema) -> bool {
+        let is_id = |def: Option<&sieve_core::schema::PropDef>| {
+            def.is_some_and(|d| matches!(d.kind, PropKind::Identifier))
+        };
+        let props = schema.events.get(event.event()).map(|d| &d.props);
+        event.user().is_some()
+            || !event.groups().is_empty()
+            || event
+                .props()
+                .keys()
+                .any(|k| is_id(props.and_then(|p| p.get(k))))
+            || event
+                .traits()
+                .keys()
+                .any(|k| is_id(schema.identity.traits.get(k)))
+    }
 }
