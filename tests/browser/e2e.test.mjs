@@ -8,7 +8,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { bin, exportRows, launchBrowser, openPage as openTestPage, startCollector, until } from './harness.mjs';
+import { bin, exportRows, launchBrowser, openPage as openTestPage, startCollector, stored, until, visit } from './harness.mjs';
 
 // Personal data planted in every place an app could leak it.
 const PLANTED = {
@@ -54,6 +54,13 @@ after(async () => {
 /** A page that records console errors and every body sent to /v1/events. */
 const openPage = (options) => openTestPage(browser, options);
 
+/** The paths of the SDK files (`/sdk/...`) the page requests from now on, as they happen. */
+function sdkRequests(page) {
+  const paths = [];
+  page.on('request', (r) => r.url().includes('/sdk/') && paths.push(new URL(r.url()).pathname));
+  return paths;
+}
+
 test('planted personal data never leaves the browser nor reaches the store', { timeout: 90000 }, async () => {
   const c = await startCollector();
   try {
@@ -71,10 +78,7 @@ test('planted personal data never leaves the browser nor reaches the store', { t
     const referrer = await page.evaluate(() => document.referrer);
     assert.ok(referrer.includes('token='), `the browser handed the page a referrer with a query: ${referrer}`);
 
-    const rows = await until('stored events', () => {
-      const r = exportRows(c.dataDir);
-      return r.some((e) => e.event === 'search') && r.filter((e) => e.event === 'page_view').length >= 2 ? r : null;
-    });
+    const rows = await stored(c, 'stored events', (r) => r.some((e) => e.event === 'search') && r.filter((e) => e.event === 'page_view').length >= 2);
 
     // What the browser sent.
     assert.ok(bodies.length > 0, 'the SDK sent batches');
@@ -82,8 +86,8 @@ test('planted personal data never leaves the browser nor reaches the store', { t
     const sent = bodies.flatMap((b) => JSON.parse(b.body).events);
 
     // What the collector stored.
-    const stored = JSON.stringify(rows);
-    assertNoPlanted(stored, 'the store');
+    const storedText = JSON.stringify(rows);
+    assertNoPlanted(storedText, 'the store');
 
     const signup = rows.find((e) => e.event === 'signup');
     assert.ok(signup, 'signup stored');
@@ -99,7 +103,7 @@ test('planted personal data never leaves the browser nor reaches the store', { t
     assert.match(search.props.query, /\[card\]/);
 
     const first = rows.find((e) => e.event === 'page_view' && e.context.url.includes('/users/'));
-    assert.ok(first, `the first page view: ${stored}`);
+    assert.ok(first, `the first page view: ${storedText}`);
     assert.equal(first.context.url, `http://127.0.0.1:${port}/demo/users/:email/orgs/:id/settings?utm_source=newsletter`);
     assert.equal(first.context.referrer, `http://localhost:${port}`);
     assert.ok(['Chrome', 'Chromium'].includes(first.context.ua.browser), JSON.stringify(first.context.ua));
@@ -122,8 +126,7 @@ test('a page hide flushes the queue with sendBeacon', { timeout: 60000 }, async 
   const c = await startCollector();
   try {
     const { page, errors, bodies } = await openPage({ scenario: 'none', flushInterval: 600000 });
-    await page.goto(`${c.base}/demo/`);
-    await page.waitForFunction(() => window.__sieveReady === true);
+    await visit(page, `${c.base}/demo/`);
     await page.evaluate(() => window.sieve.track('search', { query: 'sent on page hide', results: 1 }));
     // The flush interval is ten minutes: the page view and the search wait in the queue.
     await new Promise((r) => setTimeout(r, 500));
@@ -132,10 +135,7 @@ test('a page hide flushes the queue with sendBeacon', { timeout: 60000 }, async 
       Object.defineProperty(document, 'visibilityState', { value: 'hidden', configurable: true });
       document.dispatchEvent(new Event('visibilitychange'));
     });
-    const rows = await until('the beacon', () => {
-      const r = exportRows(c.dataDir);
-      return r.some((e) => e.event === 'search') ? r : null;
-    });
+    const rows = await stored(c, 'the beacon', (r) => r.some((e) => e.event === 'search'));
     assert.equal(rows.filter((e) => e.event === 'search').length, 1);
     assert.equal(rows.filter((e) => e.event === 'page_view').length, 1, 'the queued page view went with it');
     // Playwright cannot read a beacon's Blob body, but the only request the page made is a
@@ -161,13 +161,9 @@ test('a 503 is retried and the events arrive once', { timeout: 60000 }, async ()
         await route.continue();
       }
     });
-    await page.goto(`${c.base}/demo/`);
-    await page.waitForFunction(() => window.__sieveReady === true);
+    await visit(page, `${c.base}/demo/`);
     await page.evaluate(() => window.sieve.track('search', { query: 'retried', results: 2 }));
-    const rows = await until('the retried events', () => {
-      const r = exportRows(c.dataDir);
-      return r.some((e) => e.event === 'search') ? r : null;
-    });
+    const rows = await stored(c, 'the retried events', (r) => r.some((e) => e.event === 'search'));
     assert.ok(attempts >= 2, `retried after the 503 (${attempts} attempts)`);
     const ids = rows.map((e) => e.id);
     assert.equal(new Set(ids).size, ids.length, 'no event stored twice');
@@ -198,9 +194,8 @@ test('a 500 is retried a few times: a passing one is ridden out, a batch that al
         await route.continue();
       }
     });
-    await page.goto(`${c.base}/demo/`);
-    await page.waitForFunction(() => window.__sieveReady === true);
-    await until('the page view, after one 500', () => exportRows(c.dataDir).some((e) => e.event === 'page_view'));
+    await visit(page, `${c.base}/demo/`);
+    await stored(c, 'the page view, after one 500', (r) => r.some((e) => e.event === 'page_view'));
     assert.ok(transient >= 2, `the page view's batch was sent again after its 500 (${transient} sends)`);
 
     await page.evaluate(() => window.sieve.track('search', { query: 'poison', results: 1 }));
@@ -211,10 +206,7 @@ test('a 500 is retried a few times: a passing one is ridden out, a batch that al
     assert.equal(stats.rejected_events, 1, JSON.stringify(stats));
     assert.equal(poisoned, 5, 'sent once and retried four times');
     await page.evaluate(() => window.sieve.track('search', { query: 'after it', results: 2 }));
-    const rows = await until('the next batch', () => {
-      const r = exportRows(c.dataDir);
-      return r.some((e) => e.event === 'search') ? r : null;
-    });
+    const rows = await stored(c, 'the next batch', (r) => r.some((e) => e.event === 'search'));
     assert.deepEqual(rows.filter((e) => e.event === 'search').map((e) => e.props.query), ['after it']);
     assert.equal(rows.filter((e) => e.event === 'page_view').length, 1, 'the page view arrived once');
     assert.deepEqual(errors.filter((e) => !e.includes('500')), []);
@@ -230,25 +222,21 @@ test('persist: a failed send is kept across page loads, a tampered stored event 
     // A page without `persist` loads the default wasm only.
     {
       const { page, errors } = await openPage({ scenario: 'none' });
-      const sdk = [];
-      page.on('request', (r) => r.url().includes('/sdk/') && sdk.push(new URL(r.url()).pathname));
-      await page.goto(`${c.base}/demo/`);
-      await page.waitForFunction(() => window.__sieveReady === true);
+      const sdk = sdkRequests(page);
+      await visit(page, `${c.base}/demo/`);
       assert.ok(sdk.includes('/sdk/sieve_wasm_bg.wasm'), sdk.join(' '));
       assert.ok(!sdk.some((p) => p.includes('/persist/')), `no persist build loaded: ${sdk.join(' ')}`);
       assert.deepEqual(errors, []);
-      await until('its page view', () => exportRows(c.dataDir).length > 0);
+      await stored(c, 'its page view', (r) => r.length > 0);
       await page.close();
     }
     const earlier = new Set(exportRows(c.dataDir).map((e) => e.id));
-    const stored = () => exportRows(c.dataDir).filter((e) => !earlier.has(e.id));
+    const newRows = () => exportRows(c.dataDir).filter((e) => !earlier.has(e.id));
     const { page, errors, bodies } = await openPage({ scenario: 'none', flushInterval: 600000, persist: true });
-    const sdk = [];
-    page.on('request', (r) => r.url().includes('/sdk/') && sdk.push(new URL(r.url()).pathname));
+    const sdk = sdkRequests(page);
     // The collector is unreachable for events: every send fails.
     await page.route('**/v1/events**', (route) => route.abort('connectionrefused'));
-    await page.goto(`${c.base}/demo/`);
-    await page.waitForFunction(() => window.__sieveReady === true);
+    await visit(page, `${c.base}/demo/`);
     assert.ok(sdk.includes('/sdk/persist/sieve_wasm_bg.wasm'), `the persist build: ${sdk.join(' ')}`);
     assert.ok(!sdk.includes('/sdk/sieve_wasm_bg.wasm'), `not the default wasm too: ${sdk.join(' ')}`);
     await page.evaluate(() => window.sieve.track('search', { query: 'kept across page loads', results: 4 }));
@@ -266,7 +254,7 @@ test('persist: a failed send is kept across page loads, a tampered stored event 
       }),
     );
     assert.deepEqual(saved.events.map((e) => e.event).sort(), ['page_view', 'search']);
-    assert.equal(stored().length, 0, 'nothing arrived');
+    assert.equal(newRows().length, 0, 'nothing arrived');
     // Leave for a page of the same origin without the SDK (leaving saves the queue once more),
     // and there tamper with storage, which is untrusted: a forged event is added, with
     // unscrubbed text and an undeclared prop.
@@ -283,11 +271,10 @@ test('persist: a failed send is kept across page loads, a tampered stored event 
 
     // The next load, with the collector reachable: the saved events are re-checked and sent.
     await page.unroute('**/v1/events**');
-    await page.goto(`${c.base}/demo/`);
-    await page.waitForFunction(() => window.__sieveReady === true);
+    await visit(page, `${c.base}/demo/`);
     await page.evaluate(() => window.sieve.flush());
     const rows = await until('the restored events', () => {
-      const r = stored();
+      const r = newRows();
       return r.some((e) => e.event === 'search') && r.filter((e) => e.event === 'page_view').length >= 2 ? r : null;
     });
     const searches = rows.filter((e) => e.event === 'search');
@@ -317,8 +304,7 @@ test('a key epoch ends while the page is open: each event goes under its own epo
   try {
     const { page, errors, bodies } = await openPage({ scenario: 'none', flushInterval: 600000 });
     await page.clock.install({ time: startAt });
-    await page.goto(`${c.base}/demo/`);
-    await page.waitForFunction(() => window.__sieveReady === true);
+    await visit(page, `${c.base}/demo/`);
     await page.evaluate(() => {
       window.sieve.identify('user_rollover_4711');
       window.sieve.track('search', { query: 'before midnight', results: 1 });
@@ -343,10 +329,10 @@ test('a key epoch ends while the page is open: each event goes under its own epo
     // Each body names its epoch, and the store keeps it beside each event.
     const epochs = bodies.map((b) => JSON.parse(b.body).epoch);
     assert.deepEqual([...new Set(epochs)].sort(), ['2026-11-23', '2026-11-24'], `epochs sent: ${epochs}`);
-    const stored = execFileSync('python3', ['-c', `import sqlite3, sys, json
+    const storedEpochs = execFileSync('python3', ['-c', `import sqlite3, sys, json
 db = sqlite3.connect('file:' + sys.argv[1] + '?mode=ro', uri=True)
 print(json.dumps(dict(db.execute("SELECT id, epoch FROM events WHERE event = 'search'").fetchall())))`, `${c.dataDir}/events.sqlite`], { encoding: 'utf8' });
-    assert.deepEqual(JSON.parse(stored), { [before.id]: '2026-11-23', [after.id]: '2026-11-24' });
+    assert.deepEqual(JSON.parse(storedEpochs), { [before.id]: '2026-11-23', [after.id]: '2026-11-24' });
     assert.deepEqual(errors, []);
     await page.close();
   } finally {
@@ -376,8 +362,7 @@ test('hundreds of events, well over 64 KiB, all arrive over keepalive fetches, e
         return res;
       };
     });
-    await page.goto(`${c.base}/demo/`);
-    await page.waitForFunction(() => window.__sieveReady === true);
+    await visit(page, `${c.base}/demo/`);
     const N = 200;
     await page.evaluate((n) => {
       for (let i = 0; i < n; i++) {

@@ -68,6 +68,19 @@ export async function until(what, fn, timeoutMs = 20000) {
   }
 }
 
+/** Wait, with a deadline, until the store's rows satisfy `pred`; returns all rows. */
+export const stored = (c, what, pred, timeoutMs) =>
+  until(what, () => {
+    const rows = exportRows(c.dataDir);
+    return pred(rows) ? rows : null;
+  }, timeoutMs);
+
+/** Go to `url` (the test page, tests/browser/site/index.html) and wait for its `init`. */
+export async function visit(page, url) {
+  await page.goto(url);
+  await page.waitForFunction(() => window.__sieveReady === true, null, { timeout: 30000 });
+}
+
 /**
  * Debian's Chromium, headless, in a fresh profile. The flags keep it from calling hosts this
  * network refuses (TOOLCHAIN.md). Returns the browser context; `close()` also removes the profile.

@@ -9,7 +9,7 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { exportRows, launchBrowser, openPage as openTestPage, startCollector, until } from './harness.mjs';
+import { exportRows, launchBrowser, openPage as openTestPage, startCollector, stored, until, visit } from './harness.mjs';
 
 let browser;
 
@@ -37,20 +37,12 @@ async function withCollector(fn) {
 async function ready(c, options, initScript) {
   const p = await openPage({ scenario: 'none', ...options });
   if (initScript) await p.page.addInitScript(initScript);
-  await p.page.goto(`${c.base}/demo/`);
-  await p.page.waitForFunction(() => window.__sieveReady === true, null, { timeout: 30000 });
+  await visit(p.page, `${c.base}/demo/`);
   return p;
 }
 
 /** Every event in the bodies the page POSTed (beacon bodies cannot be read and are skipped). */
 const sentEvents = (bodies) => bodies.filter((b) => b.body).flatMap((b) => JSON.parse(b.body).events);
-
-/** Wait, with a deadline, until the store holds events matching `pred`; returns all rows. */
-const stored = (c, what, pred, timeoutMs) =>
-  until(what, () => {
-    const rows = exportRows(c.dataDir);
-    return pred(rows) ? rows : null;
-  }, timeoutMs);
 
 // The stored searches' queries, sorted (the export's order is not the order of arrival).
 const searches = (rows) => rows.filter((e) => e.event === 'search').map((e) => e.props.query).sort();
@@ -314,8 +306,7 @@ test('with the collector unreachable the queue stays bounded: oldest dropped and
       refused += 1;
       return route.abort('connectionrefused');
     });
-    await page.goto(`${c.base}/demo/`);
-    await page.waitForFunction(() => window.__sieveReady === true, null, { timeout: 30000 });
+    await visit(page, `${c.base}/demo/`);
     await page.evaluate((n) => {
       for (let i = 0; i < n; i++) window.sieve.track('search', { query: `q${i}`, results: i });
     }, TRACKED);
