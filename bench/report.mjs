@@ -36,11 +36,14 @@ const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
 
 // ---- machine -------------------------------------------------------------------------------
 const cpu = (fs.readFileSync('/proc/cpuinfo', 'utf8').match(/^model name\s*:\s*(.*)$/m) || [])[1] || 'unknown';
-const loadStart = (() => { try { return fs.readFileSync(path.join(root, 'bench/results/loadavg-start'), 'utf8').split(' ').slice(0, 3).join(' '); } catch { return 'n/a'; } })();
+const resultText = (name) => { try { return fs.readFileSync(path.join(root, 'bench/results', name), 'utf8').trim(); } catch { return null; } };
+const loadavg = (name) => { const t = resultText(name); return t ? t.split(' ').slice(0, 3).join(' ') : null; };
+// scripts/bench records when its last part ended; a report regenerated alone says it was not.
+const finished = resultText('finished') || `not recorded (report written ${now})`;
 const browser = res('browser.json');
-out.push(`Run finished ${now}. Machine: ${os.cpus().length} cores (\`nproc\` ${sh('nproc', [])}), ${cpu}, `
-  + `${(os.totalmem() / 2 ** 30).toFixed(1)} GiB RAM, Linux ${os.release()}; load average at start ${loadStart}, `
-  + `at the end ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}. `
+out.push(`Run finished ${finished}. Machine: ${os.cpus().length} cores (\`nproc\` ${sh('nproc', [])}), ${cpu}, `
+  + `${(os.totalmem() / 2 ** 30).toFixed(1)} GiB RAM, Linux ${os.release()}; load average at start ${loadavg('loadavg-start') || 'n/a'}, `
+  + `at the end ${loadavg('loadavg-end') || 'n/a'}. `
   + `${sh('rustc', ['--version'])}; node ${process.version}; ${sh('wrk', ['--version']).split('\n')[0].split(' [')[0]}; `
   + `Chromium ${browser ? browser.chromium : 'n/a'}.`);
 
