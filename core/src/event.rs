@@ -30,7 +30,7 @@ use crate::transform::location::{CleanLocation, RawLocation, clean_location};
 use crate::transform::screen::ScreenClass;
 use crate::transform::time::UnixTime;
 use crate::transform::ua::{Browser, Device, Os, ReducedUa, reduce};
-use crate::transform::url::{clean_page_url, clean_referrer};
+use crate::transform::url::{clean_page_url_routed, clean_referrer};
 use crate::transform::value::{
     CleanValue, Identifiers, MAX_URL_LENGTH, clean_identifier, clean_value,
 };
@@ -657,14 +657,22 @@ impl<'s> Pipeline<'s> {
         let policy = self.schema.context;
         let mut out = CleanContext::default();
 
-        let page = url
-            .as_deref()
-            .map(|u| clean_page_url(u, &self.schema.query_allowlist, MAX_URL_LENGTH));
+        let page = url.as_deref().map(|u| {
+            clean_page_url_routed(
+                u,
+                &self.schema.query_allowlist,
+                &self.schema.routes,
+                policy.url == UrlPrecision::Route,
+                MAX_URL_LENGTH,
+            )
+        });
         if let Some(page) = &page {
             match (policy.url, page) {
                 (UrlPrecision::None, _) => self.drop("context.url", DropReason::NotCaptured),
                 (_, Err(why)) => self.drop("context.url", DropReason::Url { why: why.clone() }),
-                (UrlPrecision::Path, Ok(clean)) => out.url = Some(clean.as_str().to_owned()),
+                (UrlPrecision::Path | UrlPrecision::Route, Ok(clean)) => {
+                    out.url = Some(clean.as_str().to_owned())
+                }
                 (UrlPrecision::Origin, Ok(_)) => {
                     out.url = url
                         .as_deref()

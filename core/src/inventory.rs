@@ -22,11 +22,20 @@ use crate::transform::location::{RawLocation, clean_location};
 use crate::transform::screen::ScreenClass;
 use crate::transform::time::UnixTime;
 use crate::transform::ua::reduce;
-use crate::transform::url::{clean_page_url, clean_referrer};
+use crate::transform::url::{clean_page_url_routed, clean_referrer};
 use crate::transform::value::{Identifiers, MAX_URL_LENGTH, clean_value};
 
-const EXAMPLE_URL: &str =
-    "https://app.example.com/orgs/8812/settings?token=abc123&utm_source=newsletter#billing";
+/// What follows the path of the example page URLs.
+macro_rules! example_url_tail {
+    () => {
+        "?token=abc123&utm_source=newsletter#billing"
+    };
+}
+const EXAMPLE_URL: &str = concat!(
+    "https://app.example.com/orgs/8812/settings",
+    example_url_tail!()
+);
+const EXAMPLE_URL_TAIL: &str = example_url_tail!();
 const EXAMPLE_REFERRER: &str = "https://www.google.com/search?q=alice+example";
 const EXAMPLE_UA: &str = "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.6367.91 Safari/537.36";
 const EXAMPLE_TIME: &str = "2026-11-22T17:03:11.123Z";
@@ -360,7 +369,27 @@ fn context_entries(policy: &ContextPolicy, schema: &Schema) -> Vec<Entry> {
                 example: Example { before, after },
             });
         };
-    let clean_url = clean_page_url(EXAMPLE_URL, &schema.query_allowlist, MAX_URL_LENGTH).ok();
+    // With routes declared, the example page is one the first route matches, with a name
+    // where its parameters are: what the route keeps from leaving is then in plain sight.
+    let example_url = schema.routes.first().map_or_else(
+        || EXAMPLE_URL.to_owned(),
+        |r| {
+            format!(
+                "https://app.example.com{}{EXAMPLE_URL_TAIL}",
+                r.example_path()
+            )
+        },
+    );
+    let clean_url = clean_page_url_routed(
+        &example_url,
+        &schema.query_allowlist,
+        &schema.routes,
+        url == UrlPrecision::Route,
+        MAX_URL_LENGTH,
+    )
+    .ok();
+    let routes: Vec<&str> = schema.routes.iter().map(|r| r.template()).collect();
+    let routes = routes.join(", ");
     match url {
         UrlPrecision::None => {}
         UrlPrecision::Origin => push(
@@ -375,11 +404,29 @@ fn context_entries(policy: &ContextPolicy, schema: &Schema) -> Vec<Entry> {
             "context.url",
             "url",
             format!(
-                "origin + path; ID-like path segments (numbers, UUIDs, hex, emails, tokens) become placeholders; query dropped except {}; fragment and user:password dropped",
+                "origin + path; {}ID-like path segments (numbers, UUIDs, hex, emails, tokens) become placeholders; query dropped except {}; fragment and user:password dropped",
+                if routes.is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        "a path that matches a declared route ({routes}) is sent as that route, without what its parameters hold; in other paths "
+                    )
+                },
                 schema.query_allowlist.join(", ")
             ),
             "which pages are used",
-            json!(EXAMPLE_URL),
+            json!(example_url),
+            json!(clean_url.as_ref().map(|u| u.as_str())),
+        ),
+        UrlPrecision::Route => push(
+            "context.url",
+            "url",
+            format!(
+                "origin + the declared route the path matches ({routes}), without what its parameters hold; a page that matches no route is sent as its origin only; query dropped except {}; fragment and user:password dropped",
+                schema.query_allowlist.join(", ")
+            ),
+            "which pages are used",
+            json!(example_url),
             json!(clean_url.as_ref().map(|u| u.as_str())),
         ),
     }

@@ -332,6 +332,99 @@ fn inventory_examples_come_from_the_transforms() {
     insta::assert_snapshot!("inventory_markdown", inv.to_markdown());
 }
 
+/// The example schema with routes declared, and its page URL precision set to `url`.
+fn schema_with_routes(url: &str) -> Schema {
+    let mut v: Value = serde_json::from_str(EXAMPLE).expect("json");
+    v["routes"] = json!([
+        "/people/me",
+        "/people/:person",
+        "/orgs/:org/settings",
+        "/docs/*"
+    ]);
+    v["context"]["url"] = json!(url);
+    Schema::from_value(&v).expect("valid")
+}
+
+#[test]
+fn a_declared_route_keeps_a_name_in_the_path_from_leaving() {
+    for precision in ["path", "route"] {
+        let s = schema_with_routes(precision);
+        let mut raw = incident();
+        raw["context"]["url"] =
+            json!("https://app.example.com/people/jane-doe?utm_source=newsletter&ref=jane#bio");
+        let out = clean(&s, &raw);
+        let event = out.event.clone().expect("kept");
+        let wire = serde_json::to_value(&event).expect("json");
+        assert_eq!(
+            wire["context"]["url"],
+            json!("https://app.example.com/people/:person?utm_source=newsletter"),
+            "{precision}"
+        );
+        assert!(!wire.to_string().contains("jane"), "{wire}");
+        // The collector accepts what the browser sends, and refuses the page's own path.
+        assert_eq!(verify_event(&wire, &s), Ok(event), "{precision}");
+        let mut bad = wire.clone();
+        bad["context"]["url"] = json!("https://app.example.com/people/jane-doe");
+        let reasons: Vec<String> = verify_event(&bad, &s)
+            .expect_err("a path a route matches is not clean")
+            .reasons
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(
+            reasons,
+            ["context.url: not clean: cleaning it again changes it"]
+        );
+        // The incident's own page matches a route too: its org id never was sent, and now
+        // neither is the placeholder's guess at what the segment held.
+        let v = sent(&clean(&s, &incident()));
+        assert_eq!(
+            v["context"]["url"],
+            json!("https://app.example.com/orgs/:org/settings?utm_source=newsletter")
+        );
+    }
+    // A page that matches no route: its path as before under "path", the origin alone under
+    // "route".
+    let mut raw = incident();
+    raw["context"]["url"] = json!("https://app.example.com/team/jane-doe/avatar.png?utm_source=x");
+    for (precision, want) in [
+        (
+            "path",
+            "https://app.example.com/team/jane-doe/avatar.png?utm_source=x",
+        ),
+        ("route", "https://app.example.com"),
+    ] {
+        let s = schema_with_routes(precision);
+        let v = sent(&clean(&s, &raw));
+        assert_eq!(v["context"]["url"], json!(want), "{precision}");
+        assert_eq!(verify_event(&v, &s).map(|_| ()), Ok(()), "{precision}");
+    }
+    // The auditor sees the routes, and an example page that one of them matches.
+    let inv = Inventory::of(&schema_with_routes("route"));
+    let url = inv
+        .context
+        .iter()
+        .find(|e| e.field == "context.url")
+        .expect("url entry");
+    assert!(
+        url.treatment
+            .contains("/people/me, /people/:person, /orgs/:org/settings, /docs/*")
+            && url
+                .treatment
+                .contains("a page that matches no route is sent as its origin only"),
+        "{}",
+        url.treatment
+    );
+    assert_eq!(
+        url.example.before,
+        json!("https://app.example.com/people/me?token=abc123&utm_source=newsletter#billing")
+    );
+    assert_eq!(
+        url.example.after,
+        json!("https://app.example.com/people/me?utm_source=newsletter")
+    );
+}
+
 // ---------------------------------------------------------------------------------------------
 // Properties.
 
@@ -541,6 +634,8 @@ fn schema_variants() -> Vec<Schema> {
         schema(),
         Schema::from_value(&region).expect("valid"),
         Schema::from_value(&grid).expect("valid"),
+        schema_with_routes("route"),
+        schema_with_routes("path"),
     ]
 }
 
@@ -549,7 +644,7 @@ proptest! {
 
     /// Cleaning is idempotent: the collector's check accepts exactly what the browser sends.
     #[test]
-    fn verify_accepts_every_clean_event(raw in raw_event(), variant in 0usize..3) {
+    fn verify_accepts_every_clean_event(raw in raw_event(), variant in 0usize..5) {
         let s = &schema_variants()[variant];
         if let Some(event) = clean(s, &raw).event {
             let wire = serde_json::to_value(&event).expect("json");
@@ -564,7 +659,7 @@ proptest! {
     fn a_kept_context_gives_each_event_its_own_verdict(
         raws in proptest::collection::vec(raw_event(), 2..4),
         picks in proptest::collection::vec((0usize..4, 0usize..6, 0usize..7), 1..12),
-        variant in 0usize..3,
+        variant in 0usize..5,
     ) {
         let s = &schema_variants()[variant];
         let wires = clean_wires(s, &raws);
@@ -611,7 +706,7 @@ proptest! {
     fn a_borrowed_parse_verifies_as_the_value_of_the_same_text(
         raws in proptest::collection::vec(raw_event(), 1..4),
         seeds in proptest::collection::vec(any::<u64>(), 1..8),
-        variant in 0usize..3,
+        variant in 0usize..5,
     ) {
         let s = &schema_variants()[variant];
         let wires = clean_wires(s, &raws);
@@ -815,6 +910,10 @@ fn json_schema_context_values_are_exactly_what_the_loader_accepts() {
         for value in spec["enum"].as_array().expect("enum") {
             let mut doc = minimal();
             doc["context"] = json!({ key: value });
+            if value == "route" {
+                // The one value that needs another key: the routes it sends.
+                doc["routes"] = json!(["/"]);
+            }
             assert!(
                 Schema::from_value(&doc).is_ok(),
                 "loader rejects context.{key} = {value}, which the JSON Schema allows"
@@ -837,6 +936,7 @@ fn json_schema_top_level_keys_are_the_loaders() {
     doc["key_epoch"] = json!("week");
     doc["context"] = json!({});
     doc["query_allowlist"] = json!(["ref"]);
+    doc["routes"] = json!(["/people/:person", "/docs/*", "/"]);
     doc["identity"] = json!({"user_id": {"purpose": "p"}, "groups": {}, "traits": {}});
     let keys: Vec<&String> = meta["properties"]
         .as_object()

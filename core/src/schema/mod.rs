@@ -17,6 +17,7 @@ mod load;
 
 use crate::map::NameMap;
 use crate::prelude::*;
+pub use crate::transform::url::Route;
 
 pub use fingerprint::Fingerprint;
 pub(crate) use load::valid_name;
@@ -48,6 +49,9 @@ pub struct Schema {
     pub context: ContextPolicy,
     /// Query parameters that may survive in URLs.
     pub query_allowlist: Vec<String>,
+    /// The site's page routes (`/people/:person`), in the order they are tried: a page URL
+    /// whose path matches one is sent as that route. Empty when the schema declares none.
+    pub routes: Vec<Route>,
     /// The identifiers and traits the app may hand in.
     pub identity: Identity,
     /// Every event the site may send, by name.
@@ -116,8 +120,12 @@ pub enum UrlPrecision {
     None,
     /// Scheme, host and port only.
     Origin,
-    /// Origin + path with ID-like segments replaced, and allowlisted query parameters.
+    /// Origin + path with ID-like segments replaced, and allowlisted query parameters; a path
+    /// that matches a declared route is sent as that route.
     Path,
+    /// Origin + the declared route the path matches, and allowlisted query parameters; a page
+    /// that matches no route is sent as its origin alone.
+    Route,
 }
 
 /// Referrer precision.

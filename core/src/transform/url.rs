@@ -4,6 +4,9 @@
 //! (numbers, UUIDs, hex, emails, tokens) become placeholders; the query keeps only
 //! allowlisted parameters with short clean values; userinfo and fragment are dropped.
 //! A referrer keeps its origin only, and none at all when it is the same site.
+//! A schema may declare its page [`Route`]s (`/people/:person`): a path that matches one is
+//! sent as that route, so a name or slug in it never leaves the page; with `routes_only`, a
+//! path that matches none is sent as the origin alone.
 //! Cleaning is a fixed point, so the collector can check a client by cleaning again.
 //!
 //! Deliberately not done: no general URL parsing (only absolute `http`/`https` URLs as a
@@ -123,11 +126,45 @@ pub fn clean_page_url(
     allowed_query: &[String],
     max_len: usize,
 ) -> Result<CleanUrl, UrlDrop> {
+    clean_page_url_routed(raw, allowed_query, &[], false, max_len)
+}
+
+/// [`clean_page_url`] under a schema's declared routes: a path whose clean segments match a
+/// route (the first that matches, in the order declared) is sent as that route's template,
+/// `/people/:person` for `/people/jane-doe`, with the allowlisted query. A path that matches
+/// none is cleaned as [`clean_page_url`] does, or, with `routes_only`, sent as the origin
+/// alone (no path, no query). Still a fixed point: cleaning the result again gives it back.
+pub fn clean_page_url_routed(
+    raw: &str,
+    allowed_query: &[String],
+    routes: &[Route],
+    routes_only: bool,
+    max_len: usize,
+) -> Result<CleanUrl, UrlDrop> {
     let parts = split_url(raw)?;
     let origin_len = parts.origin_len();
     // Segments borrow from `raw` (or are placeholders) unless encoding changes them.
     let segments: Vec<Cow<'_, str>> = path_segments(parts.path).map(clean_segment).collect();
     let query = clean_query(parts.query, allowed_query);
+    // An empty path (`https://x.io`, not `https://x.io/`) is what `routes_only` sends for a
+    // page that matched no route: it stays the origin when cleaned again.
+    let route = if routes_only && parts.path.is_empty() {
+        None
+    } else {
+        routes.iter().find(|r| r.matches(&segments))
+    };
+    if let Some(route) = route {
+        return routed(&parts, route, query, max_len);
+    }
+    if routes_only {
+        if origin_len > max_len {
+            return Err(UrlDrop::TooLong);
+        }
+        return Ok(CleanUrl {
+            url: parts.origin(),
+            host: parts.host,
+        });
+    }
 
     let path_len = |k: usize| {
         1 + segments[..k]
@@ -149,6 +186,20 @@ pub fn clean_page_url(
     if url_len > max_len {
         return Err(UrlDrop::TooLong);
     }
+    // A shortened path is what cleaning it again reads: if a route matches it, that route
+    // is what must be sent, or the result would not be a fixed point.
+    // (No segment left is the path `/`, one empty segment.)
+    let root = [Cow::Borrowed("")];
+    let kept = if keep == 0 {
+        &root[..]
+    } else {
+        &segments[..keep]
+    };
+    if keep < segments.len()
+        && let Some(route) = routes.iter().find(|r| r.matches(kept))
+    {
+        return routed(&parts, route, None, max_len);
+    }
 
     // One buffer of the final length: no intermediate strings for the origin or the path.
     let mut url = String::with_capacity(url_len);
@@ -169,6 +220,151 @@ pub fn clean_page_url(
         url,
         host: parts.host,
     })
+}
+
+/// The URL of a page that matched `route`: origin, the route's template and the query, which
+/// goes first when the whole is longer than `max_len`.
+fn routed(
+    parts: &Parts<'_>,
+    route: &Route,
+    query: Option<String>,
+    max_len: usize,
+) -> Result<CleanUrl, UrlDrop> {
+    let len = parts.origin_len() + route.template.len();
+    if len > max_len {
+        return Err(UrlDrop::TooLong);
+    }
+    let query = query.filter(|q| len + 1 + q.len() <= max_len);
+    let mut url = String::with_capacity(len + query.as_ref().map_or(0, |q| q.len() + 1));
+    parts.push_origin(&mut url);
+    url.push_str(&route.template);
+    if let Some(q) = query {
+        url.push('?');
+        url.push_str(&q);
+    }
+    Ok(CleanUrl {
+        url,
+        host: parts.host.clone(),
+    })
+}
+
+/// Longest route template a schema may declare, in bytes.
+pub const MAX_ROUTE_LENGTH: usize = 200;
+
+/// A page route a schema declares, such as `/people/:person/settings` or `/docs/*`: literal
+/// segments, `:name` parameters that match any one segment, and a final `*` that matches one
+/// or more. A page whose path matches it is sent as the template itself, so what the
+/// parameters held (a name, a slug, a handle) never leaves the page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Route {
+    template: String,
+    segments: Vec<RouteSegment>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum RouteSegment {
+    /// This exact clean segment.
+    Literal(String),
+    /// Any one segment that is neither empty nor `*`.
+    Param,
+    /// One or more segments, whatever they hold (last only).
+    Rest,
+}
+
+impl Route {
+    /// Read a template. `Err` says why it is refused, without quoting it. The rules are what
+    /// keeps routed cleaning a fixed point: a literal is its own clean form and never looks
+    /// like an identifier, a placeholder or `*`, and a parameter's name is snake_case.
+    pub fn parse(template: &str) -> Result<Route, &'static str> {
+        if template.len() > MAX_ROUTE_LENGTH {
+            return Err("a route is at most 200 characters");
+        }
+        let Some(path) = template.strip_prefix('/') else {
+            return Err("a route starts with /");
+        };
+        if path.is_empty() {
+            return Ok(Route {
+                template: template.to_owned(),
+                segments: vec![RouteSegment::Literal(String::new())],
+            });
+        }
+        let pieces: Vec<&str> = path.split('/').collect();
+        let mut segments = Vec::with_capacity(pieces.len());
+        let mut names: Vec<&str> = Vec::new();
+        for (k, piece) in pieces.iter().enumerate() {
+            let segment = if piece.is_empty() {
+                return Err("a route has no empty segment (no // and no trailing /)");
+            } else if *piece == "*" {
+                if k + 1 != pieces.len() {
+                    return Err("* is allowed only as the last segment");
+                }
+                RouteSegment::Rest
+            } else if let Some(name) = piece.strip_prefix(':') {
+                if !crate::schema::valid_name(name) || classify_segment(piece).is_some() {
+                    return Err("a parameter is : and a snake_case name (a-z, 0-9, _)");
+                }
+                if names.contains(&name) {
+                    return Err("a parameter name appears twice");
+                }
+                names.push(name);
+                RouteSegment::Param
+            } else if !piece.bytes().all(is_path_char) {
+                return Err(
+                    "a literal segment holds only letters, digits and - . _ ~ ! $ & ' ( ) * + , ; = : @",
+                );
+            } else if classify_segment(piece).is_some() {
+                return Err(
+                    "a literal segment must not look like an id, a token or an email (it would be replaced)",
+                );
+            } else {
+                RouteSegment::Literal((*piece).to_owned())
+            };
+            segments.push(segment);
+        }
+        Ok(Route {
+            template: template.to_owned(),
+            segments,
+        })
+    }
+
+    /// The template, as declared and as sent.
+    pub fn template(&self) -> &str {
+        &self.template
+    }
+
+    /// A path this route matches, with a name where each parameter is: the example an
+    /// auditor is shown.
+    pub fn example_path(&self) -> String {
+        let mut out = String::new();
+        for segment in &self.segments {
+            out.push('/');
+            match segment {
+                RouteSegment::Literal(l) => out.push_str(l),
+                RouteSegment::Param => out.push_str("jane-doe"),
+                RouteSegment::Rest => out.push_str("getting-started/install"),
+            }
+        }
+        out
+    }
+
+    /// Does a path, as its clean segments, match? One trailing empty segment (`/people/ada/`)
+    /// is ignored, except for the root.
+    fn matches(&self, segments: &[Cow<'_, str>]) -> bool {
+        let segments = match segments {
+            [rest @ .., last] if !rest.is_empty() && last.is_empty() => rest,
+            _ => segments,
+        };
+        for (k, want) in self.segments.iter().enumerate() {
+            let got = segments.get(k).map(|s| &**s);
+            match (want, got) {
+                (RouteSegment::Rest, Some(_)) => return true,
+                (RouteSegment::Param, Some(s)) if !s.is_empty() && s != "*" => {}
+                (RouteSegment::Literal(l), Some(s)) if l == s => {}
+                _ => return false,
+            }
+        }
+        segments.len() == self.segments.len()
+    }
 }
 
 /// The referrer's origin (`https://www.google.com`, a non-default port kept), or
@@ -925,7 +1121,240 @@ mod tests {
         }
     }
 
+    fn parse_routes(templates: &[&str]) -> Vec<Route> {
+        templates
+            .iter()
+            .map(|t| Route::parse(t).expect(t))
+            .collect()
+    }
+
+    #[test]
+    fn a_path_that_matches_a_route_is_sent_as_the_route() {
+        let routes = parse_routes(&[
+            "/people/me",
+            "/people/:person",
+            "/people/:person/settings",
+            "/orders/:order",
+            "/docs/*",
+            "/",
+        ]);
+        let run = |raw: &str, routes_only| {
+            clean_page_url_routed(raw, &utm(), &routes, routes_only, 2048)
+                .map(CleanUrl::into_string)
+                .unwrap_or_else(|e| format!("ERR {e}"))
+        };
+        for (raw, path, route) in [
+            (
+                "https://x.io/people/jane-doe?utm_source=mail&q=jane#bio",
+                "https://x.io/people/:person?utm_source=mail",
+                "https://x.io/people/:person?utm_source=mail",
+            ),
+            (
+                "https://x.io/people/jane-doe/",
+                "https://x.io/people/:person",
+                "https://x.io/people/:person",
+            ),
+            (
+                "https://x.io/people/Jane%20Doe/settings",
+                "https://x.io/people/:person/settings",
+                "https://x.io/people/:person/settings",
+            ),
+            (
+                "https://x.io/people/me",
+                "https://x.io/people/me",
+                "https://x.io/people/me",
+            ),
+            // Matched after its ID became a placeholder.
+            (
+                "https://x.io/orders/12345",
+                "https://x.io/orders/:order",
+                "https://x.io/orders/:order",
+            ),
+            (
+                "https://x.io/docs/guides/install",
+                "https://x.io/docs/*",
+                "https://x.io/docs/*",
+            ),
+            ("https://x.io/docs", "https://x.io/docs", "https://x.io"),
+            ("https://x.io/", "https://x.io/", "https://x.io/"),
+            ("https://x.io", "https://x.io/", "https://x.io"),
+            (
+                "https://x.io/pricing?utm_source=a",
+                "https://x.io/pricing?utm_source=a",
+                "https://x.io",
+            ),
+            (
+                "https://x.io/invoices/8812/pdf",
+                "https://x.io/invoices/:id/pdf",
+                "https://x.io",
+            ),
+            // A parameter matches one non-empty segment.
+            (
+                "https://x.io/people//settings",
+                "https://x.io/people//settings",
+                "https://x.io",
+            ),
+            (
+                "https://x.io/people/a/b",
+                "https://x.io/people/a/b",
+                "https://x.io",
+            ),
+            // Case matters, as in the path itself.
+            (
+                "https://x.io/People/ada",
+                "https://x.io/People/ada",
+                "https://x.io",
+            ),
+        ] {
+            assert_eq!(run(raw, false), path, "path: {raw}");
+            assert_eq!(run(raw, true), route, "route: {raw}");
+        }
+        // The first route that matches is the one sent.
+        let first = parse_routes(&["/people/:person", "/people/me"]);
+        assert_eq!(
+            clean_page_url_routed("https://x.io/people/me", &[], &first, false, 2048)
+                .map(CleanUrl::into_string),
+            Ok("https://x.io/people/:person".to_owned())
+        );
+        // The query goes first when the whole is too long; then the URL is refused.
+        let long = clean_page_url_routed(
+            "https://x.io/people/ada?utm_source=abcdef",
+            &utm(),
+            &routes,
+            true,
+            30,
+        );
+        assert_eq!(
+            long.map(CleanUrl::into_string),
+            Ok("https://x.io/people/:person".to_owned())
+        );
+        let too_long = clean_page_url_routed("https://x.io/people/ada", &utm(), &routes, true, 20);
+        assert_eq!(too_long, Err(UrlDrop::TooLong));
+    }
+
+    #[test]
+    fn route_templates_that_could_not_be_sent_as_written_are_refused() {
+        for template in [
+            "/",
+            "/people/:person",
+            "/docs/*",
+            "/*",
+            "/a/b:c/~x",
+            "/v2/:id_2",
+            "/**",
+        ] {
+            assert!(Route::parse(template).is_ok(), "{template}");
+        }
+        for (template, why) in [
+            ("people/:person", "a route starts with /"),
+            ("", "a route starts with /"),
+            (
+                "//",
+                "a route has no empty segment (no // and no trailing /)",
+            ),
+            (
+                "/people/",
+                "a route has no empty segment (no // and no trailing /)",
+            ),
+            (
+                "/a//b",
+                "a route has no empty segment (no // and no trailing /)",
+            ),
+            ("/*/settings", "* is allowed only as the last segment"),
+            (
+                "/people/:Person",
+                "a parameter is : and a snake_case name (a-z, 0-9, _)",
+            ),
+            (
+                "/people/:",
+                "a parameter is : and a snake_case name (a-z, 0-9, _)",
+            ),
+            (
+                "/people/:p1234",
+                "a parameter is : and a snake_case name (a-z, 0-9, _)",
+            ),
+            ("/a/:x/b/:x", "a parameter name appears twice"),
+            (
+                "/people/jane doe",
+                "a literal segment holds only letters, digits and - . _ ~ ! $ & ' ( ) * + , ; = : @",
+            ),
+            (
+                "/caf%C3%A9",
+                "a literal segment holds only letters, digits and - . _ ~ ! $ & ' ( ) * + , ; = : @",
+            ),
+            (
+                "/a?b",
+                "a literal segment holds only letters, digits and - . _ ~ ! $ & ' ( ) * + , ; = : @",
+            ),
+            (
+                "/orders/12345",
+                "a literal segment must not look like an id, a token or an email (it would be replaced)",
+            ),
+            (
+                "/v2026x",
+                "a literal segment must not look like an id, a token or an email (it would be replaced)",
+            ),
+            (
+                "/u/ada@example.com",
+                "a literal segment must not look like an id, a token or an email (it would be replaced)",
+            ),
+        ] {
+            assert_eq!(Route::parse(template), Err(why), "{template}");
+        }
+        let long = format!("/{}", "a".repeat(MAX_ROUTE_LENGTH));
+        assert_eq!(
+            Route::parse(&long),
+            Err("a route is at most 200 characters")
+        );
+        assert_eq!(
+            Route::parse("/people/:person/*").map(|r| r.example_path()),
+            Ok("/people/jane-doe/getting-started/install".to_owned())
+        );
+    }
+
     // ------------------------------------------------------------ properties
+
+    /// Routes built from a few literals, parameters and `*`, and paths from the same words
+    /// and others, so that matches, near misses and shadowed routes are all common.
+    fn route_set() -> impl Strategy<Value = Vec<Route>> {
+        let piece = proptest::sample::select(vec!["people", "docs", "me", "a", ":p", ":q", "*"]);
+        proptest::collection::vec(proptest::collection::vec(piece, 0..4), 1..5).prop_map(|rs| {
+            rs.iter()
+                .filter_map(|pieces| Route::parse(&format!("/{}", pieces.join("/"))).ok())
+                .collect()
+        })
+    }
+
+    fn routed_url() -> impl Strategy<Value = String> {
+        let word = prop_oneof![
+            3 => proptest::sample::select(vec!["people", "docs", "me", "a", "jane-doe", "12345", "*", "", ":p", ":id"]).prop_map(str::to_owned),
+            1 => segment(),
+        ];
+        (
+            proptest::collection::vec(word, 0..6),
+            proptest::option::of(proptest::sample::select(vec![
+                "utm_source=x",
+                "q=1&utm_medium=m",
+                "token=abc",
+            ])),
+            any::<bool>(),
+        )
+            .prop_map(|(segs, query, slash)| {
+                let mut u = String::from("https://x.io");
+                for s in &segs {
+                    u.push('/');
+                    u.push_str(&s.replace(['/', '?', '#', '\\'], "_"));
+                }
+                if slash {
+                    u.push('/');
+                }
+                if let Some(q) = query {
+                    u.push('?');
+                    u.push_str(q);
+                }
+                u
+            })
+    }
 
     fn segment() -> impl Strategy<Value = String> {
         prop_oneof![
@@ -1060,6 +1489,22 @@ mod tests {
                 let twice = clean_page_url(once.as_str(), &utm(), max).expect("a clean url stays valid");
                 prop_assert_eq!(twice.as_str(), once.as_str());
                 prop_assert!(CleanUrl::parse_clean(once.as_str()).is_ok());
+            }
+        }
+
+        #[test]
+        fn routed_cleaning_is_a_fixed_point(routes in route_set(), raw in prop_oneof![routed_url(), realistic_url()], routes_only in any::<bool>(), max in prop_oneof![10usize..80, Just(2048)]) {
+            if let Ok(once) = clean_page_url_routed(&raw, &utm(), &routes, routes_only, max) {
+                prop_assert!(once.as_str().len() <= max);
+                let twice = clean_page_url_routed(once.as_str(), &utm(), &routes, routes_only, max);
+                prop_assert_eq!(twice.map(CleanUrl::into_string), Ok(once.as_str().to_owned()), "from {:?}", raw);
+                // With `routes_only`, a path is sent only as a declared route.
+                if routes_only {
+                    let path = once.as_str()["https://x.io".len().min(once.as_str().len())..].split('?').next().unwrap_or("");
+                    if raw.starts_with("https://x.io") {
+                        prop_assert!(path.is_empty() || routes.iter().any(|r| r.template() == path), "{:?} from {:?}", once, raw);
+                    }
+                }
             }
         }
 
