@@ -8,7 +8,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { bin, exportRows, launchBrowser, openPage as openTestPage, startCollector, stored, until, visit } from './harness.mjs';
+import { bin, exampleSchema, exportRows, launchBrowser, openPage as openTestPage, startCollector, stored, until, visit } from './harness.mjs';
 
 // Personal data planted in every place an app could leak it.
 const PLANTED = {
@@ -116,6 +116,41 @@ test('planted personal data never leaves the browser nor reaches the store', { t
     assert.match(verify, /0 findings/);
     assert.deepEqual(errors, [], 'no console errors');
     assertNoPlanted(c.logs(), 'the collector log');
+    await page.close();
+  } finally {
+    c.stop();
+  }
+});
+
+test('declared routes: a name in the page path never leaves the browser, and with "url": "route" an undeclared page sends its origin only', { timeout: 90000 }, async () => {
+  const doc = exampleSchema();
+  doc.routes = ['/demo/people/:person', '/demo/people/:person/*', '/demo/settings'];
+  doc.context = { ...doc.context, url: 'route' };
+  const c = await startCollector({ schemaDoc: doc });
+  try {
+    const { page, errors, bodies } = await openPage({});
+    await visit(page, `${c.base}/demo/people/Alice-Plantedname?utm_source=newsletter&email=${encodeURIComponent(PLANTED.email)}`);
+    // Two SPA navigations: deeper under the same route, then to a page no route matches.
+    await page.evaluate(async () => {
+      history.pushState({}, '', '/demo/people/alice-plantedname/posts/2026-trip-to-lisbon');
+      history.pushState({}, '', '/demo/team/alice-plantedname/avatar');
+      await window.sieve.flush();
+    });
+    const rows = await stored(c, 'three page views', (r) => r.filter((e) => e.event === 'page_view').length >= 3);
+    const urls = rows.filter((e) => e.event === 'page_view').map((e) => e.context.url);
+    assert.deepEqual(urls.sort(), [
+      c.base,
+      `${c.base}/demo/people/:person/*`,
+      `${c.base}/demo/people/:person?utm_source=newsletter`,
+    ].sort());
+    assert.ok(bodies.length > 0, 'the SDK sent batches');
+    for (const b of bodies) assertNoPlanted(b.body, 'a request body');
+    for (const text of [...bodies.map((b) => b.body), JSON.stringify(rows), c.logs()]) {
+      assert.ok(!/plantedname|lisbon/i.test(text), `a path's name or slug left the page: ${text.slice(0, 400)}`);
+    }
+    const verify = execFileSync(bin, ['verify', '--data-dir', c.dataDir], { encoding: 'utf8' });
+    assert.match(verify, /0 findings/);
+    assert.deepEqual(errors, [], 'no console errors');
     await page.close();
   } finally {
     c.stop();

@@ -25,10 +25,17 @@ export const WRITE_KEY = 'wk_browser_e2e_1';
 /**
  * A collector on a fresh data directory. `clockAt` (a Date) starts the collector's clock there,
  * running at real speed from then on, with libfaketime (Debian's `faketime`, scripts/setup).
+ * `schemaDoc` serves that schema instead of the example (`exampleSchema()` is a copy to edit).
  */
-export async function startCollector({ demoDir = path.join(root, 'tests/browser/site'), sdkDir = path.join(root, 'wasm/pkg'), clockAt = null } = {}) {
+export async function startCollector({ demoDir = path.join(root, 'tests/browser/site'), sdkDir = path.join(root, 'wasm/pkg'), clockAt = null, schemaDoc = null } = {}) {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sieve-e2e-'));
-  const args = ['serve', '--schema', schema, '--listen', '127.0.0.1:0', '--data-dir', dataDir, '--write-key', WRITE_KEY,
+  // `schemaDoc` (an object) replaces the example schema; it is written into the data directory.
+  let schemaPath = schema;
+  if (schemaDoc) {
+    schemaPath = path.join(dataDir, 'schema.json');
+    fs.writeFileSync(schemaPath, JSON.stringify(schemaDoc));
+  }
+  const args = ['serve', '--schema', schemaPath, '--listen', '127.0.0.1:0', '--data-dir', dataDir, '--write-key', WRITE_KEY,
     '--demo-dir', demoDir];
   if (sdkDir) args.push('--sdk-dir', sdkDir);
   // Preloaded in the collector's own process (the `faketime` command would fork a child that
@@ -50,6 +57,9 @@ export async function startCollector({ demoDir = path.join(root, 'tests/browser/
   };
   return { child, base, dataDir, logs: () => logs, stop };
 }
+
+/** A fresh copy of the example schema, to change for one test. */
+export const exampleSchema = () => JSON.parse(fs.readFileSync(schema, 'utf8'));
 
 /** Every stored event, as `sieve-collector export` prints it. */
 export function exportRows(dataDir) {
