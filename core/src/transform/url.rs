@@ -258,17 +258,6 @@ pub const MAX_ROUTE_LENGTH: usize = 200;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Route {
     template: String,
-    segments: Vec<RouteSegment>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum RouteSegment {
-    /// This exact clean segment.
-    Literal(String),
-    /// Any one segment that is neither empty nor `*`.
-    Param,
-    /// One or more segments, whatever they hold (last only).
-    Rest,
 }
 
 impl Route {
@@ -282,23 +271,16 @@ impl Route {
         let Some(path) = template.strip_prefix('/') else {
             return Err("a route starts with /");
         };
-        if path.is_empty() {
-            return Ok(Route {
-                template: template.to_owned(),
-                segments: vec![RouteSegment::Literal(String::new())],
-            });
-        }
-        let pieces: Vec<&str> = path.split('/').collect();
-        let mut segments = Vec::with_capacity(pieces.len());
         let mut names: Vec<&str> = Vec::new();
-        for (k, piece) in pieces.iter().enumerate() {
-            let segment = if piece.is_empty() {
+        let mut pieces = split_at_bytes(path, |b| b == b'/').peekable();
+        // `/` alone is the root: one empty segment, as the path `/` reads.
+        while let Some(piece) = pieces.next().filter(|_| !path.is_empty()) {
+            if piece.is_empty() {
                 return Err("a route has no empty segment (no // and no trailing /)");
-            } else if *piece == "*" {
-                if k + 1 != pieces.len() {
+            } else if piece == "*" {
+                if pieces.peek().is_some() {
                     return Err("* is allowed only as the last segment");
                 }
-                RouteSegment::Rest
             } else if let Some(name) = piece.strip_prefix(':') {
                 if !crate::schema::valid_name(name) || classify_segment(piece).is_some() {
                     return Err("a parameter is : and a snake_case name (a-z, 0-9, _)");
@@ -307,7 +289,6 @@ impl Route {
                     return Err("a parameter name appears twice");
                 }
                 names.push(name);
-                RouteSegment::Param
             } else if !piece.bytes().all(is_path_char) {
                 return Err(
                     "a literal segment holds only letters, digits and - . _ ~ ! $ & ' ( ) * + , ; = : @",
@@ -316,14 +297,10 @@ impl Route {
                 return Err(
                     "a literal segment must not look like an id, a token or an email (it would be replaced)",
                 );
-            } else {
-                RouteSegment::Literal((*piece).to_owned())
-            };
-            segments.push(segment);
+            }
         }
         Ok(Route {
             template: template.to_owned(),
-            segments,
         })
     }
 
@@ -332,17 +309,22 @@ impl Route {
         &self.template
     }
 
+    /// The template's segments: a literal, `:name` or `*` each (`/` alone is one empty one).
+    fn pieces(&self) -> impl Iterator<Item = &str> {
+        split_at_bytes(&self.template[1..], |b| b == b'/')
+    }
+
     /// A path this route matches, with a name where each parameter is: the example an
     /// auditor is shown.
     pub fn example_path(&self) -> String {
         let mut out = String::new();
-        for segment in &self.segments {
+        for piece in self.pieces() {
             out.push('/');
-            match segment {
-                RouteSegment::Literal(l) => out.push_str(l),
-                RouteSegment::Param => out.push_str("jane-doe"),
-                RouteSegment::Rest => out.push_str("getting-started/install"),
-            }
+            out.push_str(match piece {
+                "*" => "getting-started/install",
+                _ if piece.starts_with(':') => "jane-doe",
+                literal => literal,
+            });
         }
         out
     }
@@ -354,16 +336,16 @@ impl Route {
             [rest @ .., last] if !rest.is_empty() && last.is_empty() => rest,
             _ => segments,
         };
-        for (k, want) in self.segments.iter().enumerate() {
-            let got = segments.get(k).map(|s| &**s);
-            match (want, got) {
-                (RouteSegment::Rest, Some(_)) => return true,
-                (RouteSegment::Param, Some(s)) if !s.is_empty() && s != "*" => {}
-                (RouteSegment::Literal(l), Some(s)) if l == s => {}
+        let mut got = segments.iter().map(|s| &**s);
+        for want in self.pieces() {
+            match (want, got.next()) {
+                ("*", Some(_)) => return true,
+                (_, Some(s)) if want.starts_with(':') && !s.is_empty() && s != "*" => {}
+                (_, Some(s)) if !want.starts_with(':') && want == s => {}
                 _ => return false,
             }
         }
-        segments.len() == self.segments.len()
+        got.next().is_none()
     }
 }
 
