@@ -369,9 +369,15 @@ fn context_entries(policy: &ContextPolicy, schema: &Schema) -> Vec<Entry> {
                 example: Example { before, after },
             });
         };
-    // With routes declared, the example page is one the first route matches, with a name
-    // where its parameters are: what the route keeps from leaving is then in plain sight.
-    let example_url = schema.routes.first().map_or_else(
+    // With routes declared, the example page is one the first route with a parameter (or a
+    // `*`) matches, with a name where its parameters are: what the route keeps from leaving
+    // is then in plain sight.
+    let example_route = schema
+        .routes
+        .iter()
+        .find(|r| r.hides_anything())
+        .or(schema.routes.first());
+    let example_url = example_route.map_or_else(
         || EXAMPLE_URL.to_owned(),
         |r| {
             format!(

@@ -415,13 +415,14 @@ fn a_declared_route_keeps_a_name_in_the_path_from_leaving() {
         "{}",
         url.treatment
     );
+    // The first route with a parameter, not the literal `/people/me` before it.
     assert_eq!(
         url.example.before,
-        json!("https://app.example.com/people/me?token=abc123&utm_source=newsletter#billing")
+        json!("https://app.example.com/people/jane-doe?token=abc123&utm_source=newsletter#billing")
     );
     assert_eq!(
         url.example.after,
-        json!("https://app.example.com/people/me?utm_source=newsletter")
+        json!("https://app.example.com/people/:person?utm_source=newsletter")
     );
 }
 

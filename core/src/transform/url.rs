@@ -314,6 +314,11 @@ impl Route {
         split_at_bytes(&self.template[1..], |b| b == b'/')
     }
 
+    /// Has it a parameter or a `*`, so that it hides part of a path?
+    pub fn hides_anything(&self) -> bool {
+        self.pieces().any(|p| p == "*" || p.starts_with(':'))
+    }
+
     /// A path this route matches, with a name where each parameter is: the example an
     /// auditor is shown.
     pub fn example_path(&self) -> String {
@@ -1292,6 +1297,11 @@ mod tests {
             Route::parse("/people/:person/*").map(|r| r.example_path()),
             Ok("/people/jane-doe/getting-started/install".to_owned())
         );
+        let hides = |t| Route::parse(t).map(|r| r.hides_anything());
+        assert_eq!(hides("/people/:person"), Ok(true));
+        assert_eq!(hides("/docs/*"), Ok(true));
+        assert_eq!(hides("/a:b/c*d"), Ok(false));
+        assert_eq!(hides("/"), Ok(false));
     }
 
     // ------------------------------------------------------------ properties
