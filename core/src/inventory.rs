@@ -475,7 +475,7 @@ fn context_entries(policy: &ContextPolicy, schema: &Schema) -> Vec<Entry> {
                 "country, plus the first-level region only in countries whose regions are large; never city, postcode or coordinates"
             }
             LocationPrecision::Grid => {
-                "country, plus coordinates snapped to a cell of 2 degrees of latitude (wider in longitude towards the poles; none beyond 60 degrees); never city or postcode"
+                "country, plus coordinates snapped to a cell of 2 degrees of latitude (wider in longitude towards the poles), kept only where at least 500,000 people live in the cell (GeoNames places), never beyond 60 degrees; elsewhere the country alone; never city or postcode"
             }
             _ => "country only; never region, city, postcode or coordinates",
         };

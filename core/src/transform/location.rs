@@ -6,14 +6,17 @@
 //! every first-level region holds hundreds of thousands of people (a list below, with the
 //! small regions of those countries excluded). Coordinates an app supplies are snapped to a
 //! grid cell of 2° of latitude (about 222 km) whose width in longitude grows towards the poles
-//! so that no cell is small; poleward of 60°, where even such cells are sparse, only the
-//! country is kept.
+//! so that no cell is small, and kept only where the cell is populated: at least 500,000
+//! people in the places GeoNames lists there (`transform/populated.rs`, made by
+//! `scripts/gen-populated-cells`). Anywhere else (the sea, deserts, thinly settled land, and
+//! everything poleward of 60°) only the country is kept.
 //!
 //! Not done here: looking up a country from an IP address (the collector may do that in
-//! memory); population data per cell (the latitude rule stands in for it, conservatively).
+//! memory).
 
 use serde::Serialize;
 
+use super::populated;
 use crate::drop::{Drop, DropReason, Redaction};
 use crate::prelude::*;
 use crate::schema::LocationPrecision;
@@ -44,6 +47,8 @@ const LARGE_REGION_COUNTRIES: &[(&str, &[&str])] = &[
 pub const GRID_LAT_DEGREES: i32 = 2;
 /// Beyond this latitude cells are sparse: keep the country only.
 pub const GRID_MAX_ABS_LAT: i32 = 60;
+/// People a cell must hold (in the places GeoNames lists there) to be kept.
+pub const GRID_MIN_PEOPLE: u32 = populated::MIN_PEOPLE;
 /// Longitude widths a cell may have: divisors of 360, so cells tile the globe exactly.
 const LON_STEPS: [i32; 8] = [2, 3, 4, 5, 6, 8, 9, 10];
 
@@ -96,6 +101,11 @@ impl GridCell {
     /// The cell holding a coordinate, or `None` where cells would be sparse or the input is
     /// not a coordinate.
     pub fn containing(lat: f64, lon: f64) -> Option<Self> {
+        Self::of(lat, lon).filter(GridCell::is_populated)
+    }
+
+    /// The grid's cell holding a coordinate, populated or not.
+    fn of(lat: f64, lon: f64) -> Option<Self> {
         if !lat.is_finite()
             || !lon.is_finite()
             || !(-90.0..=90.0).contains(&lat)
@@ -116,9 +126,30 @@ impl GridCell {
         })
     }
 
-    /// Is this exactly a cell the grid produces (the collector's re-check)?
+    /// Is this exactly a cell the grid produces and keeps (the collector's re-check)?
     pub fn is_canonical(&self) -> bool {
         Self::containing(f64::from(self.lat), f64::from(self.lon)) == Some(*self)
+    }
+
+    /// Does this cell (one the grid produces) hold enough people to be kept?
+    fn is_populated(&self) -> bool {
+        let row = (self.lat + GRID_MAX_ABS_LAT) / GRID_LAT_DEGREES;
+        let Ok(row) = usize::try_from(row) else {
+            return false;
+        };
+        let before: usize = populated::ROW_STEPS
+            .iter()
+            .take(row)
+            .map(|s| 360 / usize::from(*s))
+            .sum();
+        let step = populated::ROW_STEPS.get(row).map_or(10, |s| i32::from(*s));
+        let Ok(column) = usize::try_from((self.lon + 180) / step) else {
+            return false;
+        };
+        let at = before + column;
+        populated::KEPT
+            .get(at / 8)
+            .is_some_and(|byte| byte & (1 << (at % 8)) != 0)
     }
 }
 
@@ -403,9 +434,89 @@ mod tests {
         ] {
             assert_eq!(GridCell::containing(lat, lon), None);
         }
+        // 180° is -180°: the same cell (in the Pacific, so not a kept one).
         assert_eq!(
-            GridCell::containing(0.0, 180.0),
+            GridCell::of(0.0, 180.0),
             Some(GridCell { lat: 0, lon: -180 })
+        );
+        assert_eq!(GridCell::containing(0.0, 180.0), None);
+    }
+
+    #[test]
+    fn the_population_table_has_the_grids_cells() {
+        // The docs, the JSON Schema's description and the audit's wording say 500,000.
+        assert_eq!(GRID_MIN_PEOPLE, 500_000);
+        let rows: Vec<i32> = (-GRID_MAX_ABS_LAT..GRID_MAX_ABS_LAT).step_by(2).collect();
+        let steps: Vec<i32> = rows.iter().map(|r| lon_step(*r)).collect();
+        let generated: Vec<i32> = populated::ROW_STEPS.iter().map(|s| i32::from(*s)).collect();
+        assert_eq!(
+            steps, generated,
+            "scripts/gen-populated-cells cut the rows differently"
+        );
+        let cells: i32 = steps.iter().map(|s| 360 / s).sum();
+        assert_eq!(usize::try_from(cells).ok(), Some(populated::KEPT.len() * 8));
+        // Each bit is one cell: walking the grid cell by cell reads every bit exactly once.
+        let mut kept = 0;
+        for (lat, step) in rows.iter().zip(&steps) {
+            for lon in (-180..180).step_by(usize::try_from(*step).expect("step")) {
+                let cell = GridCell { lat: *lat, lon };
+                assert_eq!(
+                    GridCell::of(f64::from(*lat) + 0.5, f64::from(lon) + 0.5),
+                    Some(cell)
+                );
+                kept += usize::from(cell.is_populated());
+            }
+        }
+        let bits: u32 = populated::KEPT.iter().map(|b| b.count_ones()).sum();
+        assert_eq!(u32::try_from(kept).ok(), Some(bits));
+    }
+
+    #[test]
+    fn cells_are_kept_where_people_live_and_not_where_few_do() {
+        for (place, lat, lon) in [
+            ("Paris", 48.86, 2.35),
+            ("New York", 40.71, -74.01),
+            ("Lagos", 6.52, 3.38),
+            ("São Paulo", -23.55, -46.63),
+            ("Tokyo", 35.68, 139.69),
+            ("Sydney", -33.87, 151.21),
+            ("Delhi", 28.61, 77.21),
+        ] {
+            assert!(GridCell::containing(lat, lon).is_some(), "{place}");
+        }
+        for (place, lat, lon) in [
+            ("central Sahara", 23.0, 12.0),
+            ("mid Pacific", 0.5, -150.0),
+            ("Alice Springs", -23.7, 133.87),
+            ("Gobi", 43.0, 105.0),
+            ("Amazonas interior", -5.0, -65.0),
+            ("Nevada desert", 39.0, -117.0),
+            ("Tromsø (past 60°)", 69.65, 18.96),
+        ] {
+            assert!(
+                GridCell::of(lat, lon).is_some() || lat > 60.0,
+                "{place} is on the grid"
+            );
+            assert_eq!(GridCell::containing(lat, lon), None, "{place}");
+        }
+    }
+
+    #[test]
+    fn a_sparse_cell_falls_back_to_country() {
+        let raw = RawLocation {
+            country: Some("AU".into()),
+            lat: Some(-23.7),
+            lon: Some(133.87),
+            ..Default::default()
+        };
+        let (out, drops) = run(raw, LocationPrecision::Grid);
+        assert_eq!(
+            serde_json::to_string(&out).expect("json"),
+            r#"{"country":"AU"}"#
+        );
+        assert_eq!(
+            drops,
+            ["context.location.coordinates: area too small to keep"]
         );
     }
 }

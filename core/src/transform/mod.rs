@@ -5,6 +5,7 @@
 pub mod identifier;
 pub mod language;
 pub mod location;
+mod populated;
 pub mod screen;
 pub mod text;
 pub mod time;
