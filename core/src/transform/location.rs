@@ -444,7 +444,7 @@ mod tests {
 
     #[test]
     fn the_population_table_has_the_grids_cells() {
-        // The docs, the JSON Schema's description and the audit's wording say 500,000.
+        // The docs and the audit's wording say 500,000.
         assert_eq!(GRID_MIN_PEOPLE, 500_000);
         let rows: Vec<i32> = (-GRID_MAX_ABS_LAT..GRID_MAX_ABS_LAT).step_by(2).collect();
         let steps: Vec<i32> = rows.iter().map(|r| lon_step(*r)).collect();
