@@ -11,15 +11,17 @@
 //! through the same pipeline and accepts it only if that changes nothing (every transform is
 //! idempotent), naming each field that is not clean otherwise.
 
+use alloc::borrow::Cow;
+
 use crate::map::NameMap;
 
 use serde::Serialize;
 use serde_json::Value;
 
 use crate::drop::{Drop, DropReason, Redaction, field_path};
-use crate::json::{JsonObject, JsonView};
+use crate::json::{BorrowedJson, JsonObject, JsonView};
 use crate::prelude::*;
-use crate::raw::{RawContext, RawEvent};
+use crate::raw::{self, RawContext, RawEvent};
 use crate::schema::{
     LanguagePrecision, LocationPrecision, ReferrerPrecision, Schema, ScreenPrecision, UaPrecision,
     UrlPrecision,
@@ -277,11 +279,12 @@ pub fn clean_json(
     id: EventId,
     options: CleanOptions,
 ) -> Outcome {
-    // serde_json's message could quote the input: report the kind of problem only.
-    let Ok(value) = serde_json::from_str::<Value>(raw_json) else {
+    // serde_json's message could quote the input: report the kind of problem only. Read in
+    // place: the tree borrows the text (`BorrowedJson` reads as the `Value` of the same text).
+    let Ok(value) = BorrowedJson::parse(raw_json) else {
         return not_json();
     };
-    clean_parsed(value, schema, key, id, options, None)
+    clean_parsed(&value, schema, key, id, options, None)
 }
 
 /// The outcome of text that is not JSON.
@@ -302,15 +305,15 @@ fn not_sent(drop: Drop) -> Outcome {
     }
 }
 
-fn clean_parsed(
-    value: Value,
+fn clean_parsed<V: JsonView>(
+    value: &V,
     schema: &Schema,
     key: &ClientKey,
     id: EventId,
     options: CleanOptions,
     mut cache: Option<&mut ContextCache>,
 ) -> Outcome {
-    let (raw, mut drops) = match RawEvent::from_json(value) {
+    let (raw, mut drops) = match raw::read(value) {
         Ok(read) => read,
         Err(drop) => return not_sent(drop),
     };
@@ -325,7 +328,17 @@ fn clean_parsed(
     }
     let mut pipeline = Pipeline::new(schema, Identifiers::Hash(key), options);
     pipeline.cache = cache;
-    let mut outcome = pipeline.run(RawRef::from(&raw), id);
+    let empty = V::Object::default();
+    let raw = RawRef {
+        event: raw.event,
+        timestamp: raw.timestamp,
+        props: raw.props.unwrap_or(&empty),
+        user_id: raw.user_id,
+        groups: raw.groups.unwrap_or(&empty),
+        traits: raw.traits.unwrap_or(&empty),
+        context: &raw.context,
+    };
+    let mut outcome = pipeline.run(raw, id);
     drops.append(&mut outcome.drops);
     outcome.drops = drops;
     outcome
@@ -370,29 +383,29 @@ pub fn clean_json_in_context(
     options: CleanOptions,
     cache: &mut ContextCache,
 ) -> Outcome {
-    let Ok(mut value) = serde_json::from_str::<Value>(event_json) else {
+    let Ok(mut value) = BorrowedJson::parse(event_json) else {
         return not_json();
     };
     let hit = cache
         .last
         .as_ref()
         .is_some_and(|last| last.options == options && last.text == context_json);
-    if let Some(event) = value.as_object_mut() {
+    if let BorrowedJson::Object(event) = &mut value {
         // On a hit the raw context is not read: `null` reads as no context and drops nothing,
         // as the cached one did (a context whose reading dropped anything is not kept).
         let context = if hit {
-            Value::Null
+            BorrowedJson::Null
         } else {
-            let Ok(context) = serde_json::from_str::<Value>(context_json) else {
+            let Ok(context) = BorrowedJson::parse(context_json) else {
                 return not_json();
             };
             context
         };
-        event.insert("context".to_owned(), context);
+        event.insert(Cow::Borrowed("context"), context);
     }
     cache.hit = hit;
     cache.key = (!hit).then(|| context_json.to_owned());
-    clean_parsed(value, schema, key, id, options, Some(cache))
+    clean_parsed(&value, schema, key, id, options, Some(cache))
 }
 
 /// A raw event by reference: what the pipeline reads. [`verify_event`] builds one over the

@@ -320,6 +320,14 @@ impl<'a> BorrowedObject<'a> {
         Self { entries }
     }
 
+    /// Set `key` to `value`, in its sorted place; a value it had is replaced.
+    pub fn insert(&mut self, key: Cow<'a, str>, value: BorrowedJson<'a>) {
+        match self.position(&key) {
+            Ok(at) => self.entries[at].1 = value,
+            Err(at) => self.entries.insert(at, (key, value)),
+        }
+    }
+
     /// The value under `key`, to change or take.
     pub fn get_mut(&mut self, key: &str) -> Option<&mut BorrowedJson<'a>> {
         let at = self.position(key).ok()?;

@@ -9,11 +9,10 @@
 //! The fields are public so the SDK can build a raw event directly; only
 //! [`crate::event::clean_event`] turns one into something that may be sent.
 
-use core::mem::take;
-
 use serde_json::{Map, Value};
 
 use crate::drop::{Drop, DropReason, field_path};
+use crate::json::{JsonObject, JsonView, Node};
 use crate::prelude::*;
 use crate::transform::location::RawLocation;
 use crate::transform::ua::{Brand, ClientHints};
@@ -64,57 +63,97 @@ impl RawEvent {
     /// Read a raw event from its JSON form. Fails only when there is no event at all (not an
     /// object, or no event name); every other problem drops one field and is recorded.
     pub fn from_value(v: &Value) -> Result<(RawEvent, Vec<Drop>), Drop> {
-        Self::from_json(v.clone())
+        let (view, drops) = read(v)?;
+        let RawView {
+            event,
+            timestamp,
+            props,
+            user_id,
+            groups,
+            traits,
+            context,
+        } = view;
+        let raw = RawEvent {
+            event: event.to_owned(),
+            timestamp: timestamp.map(str::to_owned),
+            props: props.cloned().unwrap_or_default(),
+            user_id: user_id.cloned(),
+            groups: groups.cloned().unwrap_or_default(),
+            traits: traits.cloned().unwrap_or_default(),
+            context,
+        };
+        Ok((raw, drops))
     }
 
-    /// [`RawEvent::from_value`] of JSON the caller no longer needs: its strings and maps move
-    /// into the raw event instead of being copied ([`crate::clean_json`] reads the text it has
-    /// just parsed this way).
-    pub fn from_json(mut v: Value) -> Result<(RawEvent, Vec<Drop>), Drop> {
-        let Some(obj) = v.as_object_mut() else {
-            return Err(Drop::new(
-                "event",
-                DropReason::WrongType { expected: "object" },
-            ));
-        };
-        let mut drops = Vec::new();
-        let event = match obj.get_mut("event") {
-            Some(Value::String(s)) if !s.is_empty() => take(s),
-            Some(Value::String(_)) | None => return Err(Drop::new("event", DropReason::Empty)),
-            Some(_) => {
-                return Err(Drop::new(
-                    "event",
-                    DropReason::WrongType { expected: "string" },
-                ));
-            }
-        };
-        let mut raw = RawEvent {
-            event,
-            ..RawEvent::default()
-        };
-        // Values are taken out of the map (leaving `null`), which is dropped at the end, rather
-        // than removed from it: moving costs nothing, and the browser build has no
-        // `BTreeMap::remove` or owning iterator to ship for it.
-        for (key, value) in obj.iter_mut() {
-            match key.as_str() {
-                "event" => {}
-                "timestamp" => raw.timestamp = string(value, "", key, &mut drops),
-                "props" => raw.props = object(key, value, &mut drops),
-                "user_id" => raw.user_id = (!value.is_null()).then(|| take(value)),
-                "groups" => raw.groups = object(key, value, &mut drops),
-                "traits" => raw.traits = object(key, value, &mut drops),
-                "context" => raw.context = RawContext::from_json(value, &mut drops),
-                _ => drops.push(Drop::new(field_path("", key), DropReason::UnknownField)),
-            }
-        }
-        Ok((raw, drops))
+    /// [`RawEvent::from_value`] of JSON the caller no longer needs.
+    pub fn from_json(v: Value) -> Result<(RawEvent, Vec<Drop>), Drop> {
+        Self::from_value(&v)
     }
 }
 
+/// A raw event read in place from parsed JSON (a `Value`, or a [`crate::json::BorrowedJson`]
+/// of the text the SDK hands in): its maps and strings are not copied. `None` for an absent or
+/// `null` object; the context, small and read field by field, is owned.
+#[derive(Debug)]
+pub(crate) struct RawView<'v, V: JsonView> {
+    pub event: &'v str,
+    pub timestamp: Option<&'v str>,
+    pub props: Option<&'v V::Object>,
+    pub user_id: Option<&'v V>,
+    pub groups: Option<&'v V::Object>,
+    pub traits: Option<&'v V::Object>,
+    pub context: RawContext,
+}
+
+/// Read a raw event, the one reader of the raw JSON shape ([`RawEvent::from_value`] and
+/// [`crate::clean_json`] both come here). Fails only when there is no event at all.
+pub(crate) fn read<V: JsonView>(v: &V) -> Result<(RawView<'_, V>, Vec<Drop>), Drop> {
+    let Some(obj) = v.as_object() else {
+        return Err(Drop::new(
+            "event",
+            DropReason::WrongType { expected: "object" },
+        ));
+    };
+    let event = match obj.get("event").map(JsonView::node) {
+        Some(Node::String(s)) if !s.is_empty() => s,
+        Some(Node::String(_)) | None => return Err(Drop::new("event", DropReason::Empty)),
+        Some(_) => {
+            return Err(Drop::new(
+                "event",
+                DropReason::WrongType { expected: "string" },
+            ));
+        }
+    };
+    let mut drops = Vec::new();
+    let mut raw = RawView {
+        event,
+        timestamp: None,
+        props: None,
+        user_id: None,
+        groups: None,
+        traits: None,
+        context: RawContext::default(),
+    };
+    for (key, value) in obj.iter() {
+        match key {
+            "event" => {}
+            "timestamp" => raw.timestamp = string(value, "", key, &mut drops),
+            "props" => raw.props = object(key, value, &mut drops),
+            "user_id" => raw.user_id = (!value.is_null()).then_some(value),
+            "groups" => raw.groups = object(key, value, &mut drops),
+            "traits" => raw.traits = object(key, value, &mut drops),
+            "context" => raw.context = RawContext::read(value, &mut drops),
+            _ => drops.push(Drop::new(field_path("", key), DropReason::UnknownField)),
+        }
+    }
+    Ok((raw, drops))
+}
+
 impl RawContext {
-    fn from_json(v: &mut Value, drops: &mut Vec<Drop>) -> RawContext {
+    /// Read a raw event's `context` (a `null` one is no context and drops nothing).
+    pub(crate) fn read<V: JsonView>(v: &V, drops: &mut Vec<Drop>) -> RawContext {
         let mut ctx = RawContext::default();
-        let Some(obj) = v.as_object_mut() else {
+        let Some(obj) = v.as_object() else {
             if !v.is_null() {
                 drops.push(Drop::new(
                     "context",
@@ -123,15 +162,16 @@ impl RawContext {
             }
             return ctx;
         };
-        for (key, value) in obj.iter_mut() {
+        let owned = |s: Option<&str>| s.map(str::to_owned);
+        for (key, value) in obj.iter() {
             // A field's path scrubs its key: it is built only for a drop.
             let field = || field_path("context", key);
-            match key.as_str() {
-                "url" => ctx.url = string(value, "context", key, drops),
-                "referrer" => ctx.referrer = string(value, "context", key, drops),
-                "title" => ctx.title = string(value, "context", key, drops),
-                "user_agent" => ctx.user_agent = string(value, "context", key, drops),
-                "language" => ctx.language = string(value, "context", key, drops),
+            match key {
+                "url" => ctx.url = owned(string(value, "context", key, drops)),
+                "referrer" => ctx.referrer = owned(string(value, "context", key, drops)),
+                "title" => ctx.title = owned(string(value, "context", key, drops)),
+                "user_agent" => ctx.user_agent = owned(string(value, "context", key, drops)),
+                "language" => ctx.language = owned(string(value, "context", key, drops)),
                 "ua_hints" => match client_hints(value) {
                     Some(h) => ctx.ua_hints = Some(h),
                     None => drops.push(Drop::new(
@@ -149,10 +189,10 @@ impl RawContext {
                         ));
                         continue;
                     };
-                    for (k, v) in s {
+                    for (k, v) in s.iter() {
                         let f = || field_path(&field(), k);
                         let n = v.as_u64();
-                        match (k.as_str(), n) {
+                        match (k, n) {
                             ("width", Some(n)) => ctx.screen_width = Some(n),
                             ("height", Some(n)) => ctx.screen_height = Some(n),
                             ("width" | "height", None) => drops.push(Drop::new(
@@ -173,8 +213,8 @@ impl RawContext {
     }
 }
 
-fn location(field: &str, v: &mut Value, drops: &mut Vec<Drop>) -> Option<RawLocation> {
-    let Some(obj) = v.as_object_mut() else {
+fn location<V: JsonView>(field: &str, v: &V, drops: &mut Vec<Drop>) -> Option<RawLocation> {
+    let Some(obj) = v.as_object() else {
         drops.push(Drop::new(
             field,
             DropReason::WrongType { expected: "object" },
@@ -182,11 +222,11 @@ fn location(field: &str, v: &mut Value, drops: &mut Vec<Drop>) -> Option<RawLoca
         return None;
     };
     let mut loc = RawLocation::default();
-    for (key, value) in obj.iter_mut() {
+    for (key, value) in obj.iter() {
         let f = || field_path(field, key);
-        match key.as_str() {
-            "country" => loc.country = string(value, field, key, drops),
-            "region" => loc.region = string(value, field, key, drops),
+        match key {
+            "country" => loc.country = string(value, field, key, drops).map(str::to_owned),
+            "region" => loc.region = string(value, field, key, drops).map(str::to_owned),
             "city" => loc.city = Some(String::new()).filter(|_| !value.is_null()),
             "postcode" | "postal_code" | "zip" => {
                 loc.postcode = Some(String::new()).filter(|_| !value.is_null())
@@ -203,30 +243,29 @@ fn location(field: &str, v: &mut Value, drops: &mut Vec<Drop>) -> Option<RawLoca
 /// unknown keys ignored, the array form of a struct accepted), read by hand: serde's typed
 /// deserializer with its error messages is the largest single thing it would add to the
 /// browser build. `None` is what serde refuses; a test holds the two together.
-fn client_hints(v: &Value) -> Option<ClientHints> {
+fn client_hints<V: JsonView>(v: &V) -> Option<ClientHints> {
     let mut hints = ClientHints::default();
-    match v {
-        Value::Object(map) => {
-            for (key, value) in map {
-                match key.as_str() {
+    let text = |v: &V| v.as_str().map(str::to_owned);
+    match v.node() {
+        Node::Object(map) => {
+            for (key, value) in map.iter() {
+                match key {
                     "brands" => hints.brands = brands(value)?,
-                    "mobile" => hints.mobile = optional(value, Value::as_bool)?,
-                    "platform" => {
-                        hints.platform = optional(value, |v| v.as_str().map(str::to_owned))?
-                    }
+                    "mobile" => hints.mobile = optional(value, V::as_bool)?,
+                    "platform" => hints.platform = optional(value, text)?,
                     _ => {}
                 }
             }
         }
-        Value::Array(items) if items.len() <= 3 => {
+        Node::Array(items) if items.len() <= 3 => {
             if let Some(value) = items.first() {
                 hints.brands = brands(value)?;
             }
             if let Some(value) = items.get(1) {
-                hints.mobile = optional(value, Value::as_bool)?;
+                hints.mobile = optional(value, V::as_bool)?;
             }
             if let Some(value) = items.get(2) {
-                hints.platform = optional(value, |v| v.as_str().map(str::to_owned))?;
+                hints.platform = optional(value, text)?;
             }
         }
         _ => return None,
@@ -236,7 +275,7 @@ fn client_hints(v: &Value) -> Option<ClientHints> {
 
 /// An `Option<T>` field: `null` is `None`, anything `read` refuses is an error (the outer
 /// `None`).
-fn optional<T>(v: &Value, read: impl Fn(&Value) -> Option<T>) -> Option<Option<T>> {
+fn optional<V: JsonView, T>(v: &V, read: impl Fn(&V) -> Option<T>) -> Option<Option<T>> {
     if v.is_null() {
         Some(None)
     } else {
@@ -244,33 +283,35 @@ fn optional<T>(v: &Value, read: impl Fn(&Value) -> Option<T>) -> Option<Option<T
     }
 }
 
-fn brands(v: &Value) -> Option<Vec<Brand>> {
-    let text = |v: &Value| v.as_str().map(str::to_owned);
+fn brands<V: JsonView>(v: &V) -> Option<Vec<Brand>> {
+    let text = |v: &V| v.as_str().map(str::to_owned);
     v.as_array()?
         .iter()
-        .map(|b| match b {
-            Value::Object(map) => Some(Brand {
+        .map(|b| match b.node() {
+            Node::Object(map) => Some(Brand {
                 brand: text(map.get("brand")?)?,
                 version: text(map.get("version")?)?,
             }),
-            Value::Array(pair) => match pair.as_slice() {
-                [brand, version] => Some(Brand {
-                    brand: text(brand)?,
-                    version: text(version)?,
-                }),
-                _ => None,
-            },
+            Node::Array([brand, version]) => Some(Brand {
+                brand: text(brand)?,
+                version: text(version)?,
+            }),
             _ => None,
         })
         .collect()
 }
 
-/// A string field, moved out of `v`. Anything but a string or `null` is dropped as
-/// `section.key` (the path is built only then: it scrubs the key).
-fn string(v: &mut Value, section: &str, key: &str, drops: &mut Vec<Drop>) -> Option<String> {
-    match v {
-        Value::String(s) => Some(take(s)),
-        Value::Null => None,
+/// A string field. Anything but a string or `null` is dropped as `section.key` (the path is
+/// built only then: it scrubs the key).
+fn string<'v, V: JsonView>(
+    v: &'v V,
+    section: &str,
+    key: &str,
+    drops: &mut Vec<Drop>,
+) -> Option<&'v str> {
+    match v.node() {
+        Node::String(s) => Some(s),
+        Node::Null => None,
         _ => {
             drops.push(Drop::new(
                 field_path(section, key),
@@ -281,7 +322,7 @@ fn string(v: &mut Value, section: &str, key: &str, drops: &mut Vec<Drop>) -> Opt
     }
 }
 
-fn number(field: &str, v: &Value, drops: &mut Vec<Drop>) -> Option<f64> {
+fn number<V: JsonView>(field: &str, v: &V, drops: &mut Vec<Drop>) -> Option<f64> {
     match v.as_f64() {
         Some(n) => Some(n),
         None if v.is_null() => None,
@@ -295,16 +336,16 @@ fn number(field: &str, v: &Value, drops: &mut Vec<Drop>) -> Option<f64> {
     }
 }
 
-fn object(field: &str, v: &mut Value, drops: &mut Vec<Drop>) -> Map<String, Value> {
-    match v {
-        Value::Object(m) => take(m),
-        Value::Null => Map::new(),
+fn object<'v, V: JsonView>(field: &str, v: &'v V, drops: &mut Vec<Drop>) -> Option<&'v V::Object> {
+    match v.node() {
+        Node::Object(m) => Some(m),
+        Node::Null => None,
         _ => {
             drops.push(Drop::new(
                 field,
                 DropReason::WrongType { expected: "object" },
             ));
-            Map::new()
+            None
         }
     }
 }

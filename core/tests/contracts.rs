@@ -10,7 +10,7 @@ use sieve_core::json::BorrowedJson;
 use sieve_core::transform::identifier::IdField;
 use sieve_core::{
     ClientKey, EventId, Outcome, Pseudonym, RawEvent, Schema, VerifiedContexts, clean_event,
-    verify_event, verify_event_in,
+    clean_json, verify_event, verify_event_in,
 };
 
 const EXAMPLE: &str = include_str!("../schema/example.json");
@@ -730,6 +730,37 @@ proptest! {
                 text
             );
         }
+    }
+
+    /// `clean_json`, which reads the SDK's text in place, gives exactly the outcome of
+    /// `clean_event` on serde_json's `Value` of the same text: raw events damaged as an app
+    /// could send them (wrong types, unknown fields, odd numbers), written with keys in any
+    /// order, a key given twice and `\u` escapes.
+    #[test]
+    fn clean_json_reads_a_text_as_its_value(
+        raw in raw_event(),
+        seed in any::<u64>(),
+        variant in 0usize..5,
+    ) {
+        let s = &schema_variants()[variant];
+        let mut r = seed | 1;
+        let mut e = raw;
+        for _ in 0..xorshift(&mut r) % 3 {
+            damage(&mut e, &mut r);
+        }
+        let mut text = String::new();
+        write_as_a_client(&e, &mut r, &mut text);
+        let value: Value = serde_json::from_str(&text).expect("valid json");
+        let want = match RawEvent::from_value(&value) {
+            Ok((raw, mut drops)) => {
+                let mut out = clean_event(&raw, s, &key(), id(), CleanOptions::default());
+                drops.append(&mut out.drops);
+                out.drops = drops;
+                out
+            }
+            Err(drop) => Outcome { event: None, drops: vec![drop], redactions: Vec::new() },
+        };
+        prop_assert_eq!(clean_json(&text, s, &key(), id(), CleanOptions::default()), want, "text: {}", text);
     }
 
     /// Planted personal data never survives, wherever it is planted, in any common encoding.
