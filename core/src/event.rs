@@ -40,6 +40,7 @@ use crate::transform::value::{
 use same::Same;
 
 mod json;
+pub(crate) use json::push_str as push_json_string;
 
 /// A 128-bit random event id, chosen by the SDK, that lets the collector drop duplicates when
 /// a batch is retried. Serializes as 32 lowercase hex digits.
@@ -786,7 +787,7 @@ impl core::fmt::Display for Rejection {
 
 /// The collector's check: accept a received event only if it is already a fixed point of the
 /// schema's transforms, and name every field that is not otherwise.
-pub fn verify_event(received: &Value, schema: &Schema) -> Result<CleanEvent, Rejection> {
+pub fn verify_event<V: JsonView>(received: &V, schema: &Schema) -> Result<CleanEvent, Rejection> {
     verify::<false, _>(received, schema, None)
 }
 

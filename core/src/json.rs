@@ -22,6 +22,12 @@ use serde_json::{Map, Number, Value};
 
 use crate::prelude::*;
 
+/// Append `s` as a JSON string literal, escaped exactly as serde_json escapes it (`"` and `\`,
+/// control characters as `\b \t \n \f \r` or `\u00XX`, everything else as it is).
+pub fn push_json_string(out: &mut String, s: &str) {
+    crate::event::push_json_string(out, s);
+}
+
 /// One JSON value as a view: what a reader matches on.
 #[derive(Debug)]
 pub enum Node<'a, V: JsonView> {

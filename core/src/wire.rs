@@ -19,6 +19,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::event::CleanEvent;
+use crate::json::{JsonObject, JsonView, Node};
 use crate::prelude::*;
 use crate::schema::Fingerprint;
 use crate::transform::time::UnixTime;
@@ -75,6 +76,15 @@ pub struct ReceivedBatch {
     pub events: Vec<Value>,
 }
 
+/// A checked envelope: [`ReceivedBatch`] without its events.
+struct Envelope {
+    schema: Fingerprint,
+    epoch: String,
+    sent_at: UnixTime,
+    sdk: Sdk,
+    anonymous: bool,
+}
+
 /// What is wrong with a batch envelope: the field and the reason, never the value.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{field}: {reason}")]
@@ -92,14 +102,43 @@ impl ReceivedBatch {
     /// Check a received envelope. Unknown envelope fields are refused: a client that sends
     /// more than the format has is not one of ours.
     pub fn parse(v: &Value) -> Result<ReceivedBatch, EnvelopeError> {
+        let (
+            Envelope {
+                schema,
+                epoch,
+                sent_at,
+                sdk,
+                anonymous,
+            },
+            events,
+        ) = Self::read(v)?;
+        Ok(ReceivedBatch {
+            schema,
+            epoch,
+            sent_at,
+            sdk,
+            anonymous,
+            events: events.to_vec(),
+        })
+    }
+
+    /// Check an envelope exactly as [`ReceivedBatch::parse`] does, in any JSON view, without
+    /// taking its events (the browser checks its own envelope once at start-up with it).
+    pub fn check<V: JsonView>(v: &V) -> Result<(), EnvelopeError> {
+        Self::read(v).map(|_| ())
+    }
+
+    /// The envelope's fields and the events. Not a `ReceivedBatch`: building one, even with
+    /// no events, links `Value`'s drop into the browser build, which only checks.
+    fn read<V: JsonView>(v: &V) -> Result<(Envelope, &[V]), EnvelopeError> {
         let err = |field, reason| EnvelopeError { field, reason };
         let obj = v
             .as_object()
             .ok_or(err("batch", "expected a json object"))?;
         // An unknown key is client text: name the problem, not the key.
-        if obj.keys().any(|k| {
+        if obj.iter().any(|(k, _)| {
             !matches!(
-                k.as_str(),
+                k,
                 "v" | "schema" | "epoch" | "sent_at" | "sdk" | "anonymous" | "events"
             )
         }) {
@@ -108,7 +147,7 @@ impl ReceivedBatch {
                 "unknown field (expected v, schema, epoch, sent_at, sdk, anonymous, events)",
             ));
         }
-        match obj.get("v").and_then(Value::as_u64) {
+        match obj.get("v").and_then(JsonView::as_u64) {
             Some(v) if v == u64::from(WIRE_VERSION) => {}
             Some(_) => {
                 return Err(err(
@@ -120,7 +159,7 @@ impl ReceivedBatch {
         }
         let schema = obj
             .get("schema")
-            .and_then(Value::as_str)
+            .and_then(JsonView::as_str)
             .and_then(Fingerprint::from_hex)
             .ok_or(err(
                 "schema",
@@ -128,7 +167,7 @@ impl ReceivedBatch {
             ))?;
         let epoch = obj
             .get("epoch")
-            .and_then(Value::as_str)
+            .and_then(JsonView::as_str)
             .filter(|e| {
                 !e.is_empty()
                     && e.len() <= MAX_LABEL
@@ -138,13 +177,13 @@ impl ReceivedBatch {
             .to_owned();
         let sent_at = obj
             .get("sent_at")
-            .and_then(Value::as_str)
+            .and_then(JsonView::as_str)
             .and_then(UnixTime::parse_rfc3339)
             .ok_or(err("sent_at", "expected an rfc 3339 timestamp"))?;
         let sdk = obj.get("sdk").ok_or(err("sdk", "missing"))?;
         let label = |f: &str| {
             sdk.get(f)
-                .and_then(Value::as_str)
+                .and_then(JsonView::as_str)
                 .filter(|s| !s.is_empty() && s.len() <= MAX_LABEL)
                 .map(str::to_owned)
         };
@@ -161,24 +200,23 @@ impl ReceivedBatch {
                 ));
             }
         };
-        let anonymous = match obj.get("anonymous") {
+        let anonymous = match obj.get("anonymous").map(JsonView::node) {
             None => false,
-            Some(Value::Bool(b)) => *b,
+            Some(Node::Bool(b)) => b,
             Some(_) => return Err(err("anonymous", "expected true or false")),
         };
         let events = obj
             .get("events")
-            .and_then(Value::as_array)
-            .ok_or(err("events", "expected an array"))?
-            .clone();
-        Ok(ReceivedBatch {
+            .and_then(JsonView::as_array)
+            .ok_or(err("events", "expected an array"))?;
+        let envelope = Envelope {
             schema,
             epoch,
             sent_at,
             sdk,
             anonymous,
-            events,
-        })
+        };
+        Ok((envelope, events))
     }
 }
 

@@ -11,7 +11,7 @@
 //! Errors name the field and never echo its value: the config carries a key, and options may
 //! carry anything a host page put there.
 
-use serde_json::{Map, Value};
+use sieve_core::json::{BorrowedJson, BorrowedObject, JsonObject, JsonView};
 use sieve_core::transform::time::UnixTime;
 use sieve_core::wire::{ReceivedBatch, WIRE_VERSION};
 use sieve_core::{ClientKey, Schema};
@@ -59,18 +59,19 @@ fn err(field: &str, reason: &str) -> String {
     s
 }
 
-fn parse_object(text: &str, what: &str) -> Result<Map<String, Value>, String> {
+/// The text as a JSON object, read in place (as the `serde_json::Value` of it would read).
+fn parse_object<'t>(text: &'t str, what: &str) -> Result<BorrowedObject<'t>, String> {
     // serde_json's error would carry a position only, but "expected a json object" is all a
     // developer needs here, and it keeps the message free of anything from the input.
-    match serde_json::from_str(text) {
-        Ok(Value::Object(map)) => Ok(map),
+    match BorrowedJson::parse(text) {
+        Ok(BorrowedJson::Object(map)) => Ok(map),
         _ => Err(err(what, "expected a json object")),
     }
 }
 
-fn string<'a>(obj: &'a Map<String, Value>, field: &str, path: &str) -> Result<&'a str, String> {
+fn string<'a, O: JsonObject>(obj: &'a O, field: &str, path: &str) -> Result<&'a str, String> {
     obj.get(field)
-        .and_then(Value::as_str)
+        .and_then(JsonView::as_str)
         .ok_or_else(|| err(path, "expected a string"))
 }
 
@@ -87,11 +88,12 @@ impl Options {
         if text.trim().is_empty() {
             return Ok(opts);
         }
-        for (key, value) in parse_object(text, "options")? {
+        let options = parse_object(text, "options")?;
+        for (key, value) in options.iter() {
             if value.is_null() {
                 continue;
             }
-            match key.as_str() {
+            match key {
                 "max_queue" => {
                     opts.max_queue = value
                         .as_u64()
@@ -127,7 +129,7 @@ impl Config {
     /// into the envelope, which is checked here as a whole).
     pub fn parse(text: &str, sdk_version: &str) -> Result<Config, String> {
         let obj = parse_object(text, "config")?;
-        match obj.get("wire_version").and_then(Value::as_u64) {
+        match obj.get("wire_version").and_then(JsonView::as_u64) {
             Some(v) if v == u64::from(WIRE_VERSION) => {}
             _ => {
                 return Err(err(
@@ -159,7 +161,7 @@ impl Config {
             .ok_or_else(|| err("client_key", "expected 64 lowercase hex digits"))?;
         let epoch = obj
             .get("epoch")
-            .and_then(Value::as_object)
+            .and_then(JsonView::as_object)
             .ok_or_else(|| err("epoch", "expected {\"id\", \"start\", \"expires\"}"))?;
         let epoch_id = string(epoch, "id", "epoch.id")?;
         let epoch_expires = UnixTime::parse_rfc3339(string(epoch, "expires", "epoch.expires")?)
@@ -181,9 +183,8 @@ impl Config {
 fn check_envelope(envelope: &Envelope) -> Result<(), String> {
     // Any valid time: only the envelope's fixed fields are under test.
     let body = envelope.empty_batch("2000-01-01T00:00:00Z");
-    let value: Value =
-        serde_json::from_str(&body).map_err(|_| err("config", "envelope is not json"))?;
-    ReceivedBatch::parse(&value).map(|_| ()).map_err(|e| {
+    let value = BorrowedJson::parse(&body).map_err(|_| err("config", "envelope is not json"))?;
+    ReceivedBatch::check(&value).map_err(|e| {
         // The collector's wording is about a received batch; map it to the config field that
         // fed it, so a developer knows where to look.
         let field = match e.field {

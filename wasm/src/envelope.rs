@@ -9,7 +9,7 @@
 //! Not done here: choosing which events go in a batch (see `queue`) or checking the envelope
 //! (`config` runs the collector's own check on it once, at start-up).
 
-use serde_json::Value;
+use sieve_core::json::push_json_string;
 use sieve_core::wire::WIRE_VERSION;
 
 use crate::config::SDK_NAME;
@@ -27,10 +27,12 @@ pub struct Envelope {
 /// What closes a batch after its last event.
 const TAIL: &str = "]}";
 
-/// A JSON string literal for `s`, escaped by serde_json: epoch ids and versions are checked
-/// elsewhere, but `sent_at` comes straight from JS.
+/// A JSON string literal for `s`, escaped as serde_json escapes it: epoch ids and versions are
+/// checked elsewhere, but `sent_at` comes straight from JS.
 fn json_string(s: &str) -> String {
-    Value::String(s.to_owned()).to_string()
+    let mut out = String::with_capacity(s.len() + 2);
+    push_json_string(&mut out, s);
+    out
 }
 
 impl Envelope {

@@ -32,8 +32,8 @@ pub mod persist;
 pub mod queue;
 pub mod stats;
 
-use serde_json::{Map, Value};
 use sieve_core::event::{CleanOptions, ContextCache, clean_json_in_context};
+use sieve_core::json::push_json_string;
 use sieve_core::transform::time::UnixTime;
 use sieve_core::{CleanEvent, Drop, DropReason, EventId, Outcome, Redaction, clean_json};
 use wasm_bindgen::prelude::wasm_bindgen;
@@ -86,25 +86,28 @@ fn invalid(field: &str, expected: &'static str) -> Drop {
 /// The outcome JSON `track` and `preview` return:
 /// `{"sent": <clean event or null>, "dropped": ["field: reason"], "redactions": ["field: rule"]}`.
 fn outcome_json(sent: Option<&str>, drops: &[Drop], redactions: &[Redaction]) -> String {
-    let dropped: Vec<Value> = drops.iter().map(|d| d.to_string().into()).collect();
-    let redactions: Vec<Value> = redactions
-        .iter()
-        .map(|r| {
-            let mut s = String::with_capacity(r.field.len() + r.rule.len() + 2);
-            s.push_str(&r.field);
-            s.push_str(": ");
-            s.push_str(&r.rule);
-            s.into()
-        })
-        .collect();
     let mut out = String::from("{\"sent\":");
     // The clean event is spliced in as the text core serialized, the same text that is queued.
     out.push_str(sent.unwrap_or("null"));
-    out.push_str(",\"dropped\":");
-    out.push_str(&Value::Array(dropped).to_string());
-    out.push_str(",\"redactions\":");
-    out.push_str(&Value::Array(redactions).to_string());
-    out.push('}');
+    out.push_str(",\"dropped\":[");
+    for (i, d) in drops.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        push_json_string(&mut out, &d.to_string());
+    }
+    out.push_str("],\"redactions\":[");
+    for (i, r) in redactions.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        let mut s = String::with_capacity(r.field.len() + r.rule.len() + 2);
+        s.push_str(&r.field);
+        s.push_str(": ");
+        s.push_str(&r.rule);
+        push_json_string(&mut out, &s);
+    }
+    out.push_str("]}");
     out
 }
 
@@ -221,17 +224,16 @@ impl Client {
             max_bytes,
         ) {
             Ok(batch) => {
-                // Not `json!`: it goes through `serde_json::to_value` and its error path.
-                let fields: [(&str, Value); 3] = [
-                    ("n", batch.n.into()),
-                    ("events", batch.events.into()),
-                    ("body", batch.body.into()),
-                ];
-                let mut map = Map::new();
-                for (key, value) in fields {
-                    map.insert(key.to_owned(), value);
-                }
-                Value::Object(map).to_string()
+                // `{"body": "<batch JSON>", "events": <count>, "n": <batch number>}`.
+                let mut out = String::with_capacity(batch.body.len() + batch.body.len() / 8 + 40);
+                out.push_str("{\"body\":");
+                push_json_string(&mut out, &batch.body);
+                out.push_str(",\"events\":");
+                out.push_str(&batch.events.to_string());
+                out.push_str(",\"n\":");
+                out.push_str(&batch.n.to_string());
+                out.push('}');
+                out
             }
             Err(NoBatch::Empty) => String::new(),
             Err(NoBatch::Unusable) => {

@@ -35,7 +35,7 @@ pub use reading::{Imported, import};
 
 #[cfg(any(feature = "persist", not(target_arch = "wasm32")))]
 mod reading {
-    use serde_json::Value;
+    use sieve_core::json::BorrowedJson;
     use sieve_core::schema::PropKind;
     use sieve_core::{CleanEvent, Drop, DropReason, Schema, verify_event};
 
@@ -52,7 +52,8 @@ mod reading {
 
     /// Read a stored queue: `None` when the text is not a JSON array at all.
     pub fn import(json: &str, schema: &Schema, anonymous: bool) -> Option<Imported> {
-        let Ok(Value::Array(items)) = serde_json::from_str::<Value>(json) else {
+        // Read in place, as the `serde_json::Value` of the text would read.
+        let Ok(BorrowedJson::Array(items)) = BorrowedJson::parse(json) else {
             return None;
         };
         let mut out = Imported::default();

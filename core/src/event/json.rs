@@ -198,7 +198,7 @@ fn next_escaped(bytes: &[u8], from: usize) -> Option<usize> {
 
 /// A JSON string as serde_json writes it: `"` and `\` escaped, the control characters as
 /// `\b \t \n \f \r` or `\u00XX` (lowercase hex), everything else as it is.
-fn push_str(out: &mut String, s: &str) {
+pub(crate) fn push_str(out: &mut String, s: &str) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     out.push('"');
     let bytes = s.as_bytes();

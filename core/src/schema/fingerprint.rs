@@ -6,16 +6,17 @@
 //! meaning changes it. Sorting is done here, explicitly, rather than trusting `serde_json`'s
 //! map order, which a `preserve_order` feature anywhere in the build would silently change.
 
+use crate::json::{JsonObject, JsonView, Node, push_json_string};
 use crate::prelude::*;
-use serde_json::Value;
 
 /// The BLAKE3 hash of a schema's canonical form. Displays as 64 lowercase hex digits.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Fingerprint([u8; 32]);
 
 impl Fingerprint {
-    /// The fingerprint of a parsed schema document.
-    pub fn of_value(v: &Value) -> Self {
+    /// The fingerprint of a parsed schema document (a `serde_json::Value`, or any
+    /// [`JsonView`]).
+    pub fn of_value<V: JsonView>(v: &V) -> Self {
         let mut out = String::new();
         canonical(v, &mut out, true);
         Self(*blake3::hash(out.as_bytes()).as_bytes())
@@ -59,14 +60,14 @@ impl<'de> serde::Deserialize<'de> for Fingerprint {
     }
 }
 
-fn canonical(v: &Value, out: &mut String, top: bool) {
-    match v {
-        Value::Object(map) => {
-            // `&str`, not `&String`: the same sort the text rules use, so the browser build
-            // carries one copy of it.
+fn canonical<V: JsonView>(v: &V, out: &mut String, top: bool) {
+    match v.node() {
+        Node::Object(map) => {
+            // `&str` keys: the same sort the text rules use, so the browser build carries one
+            // copy of it.
             let mut keys: Vec<&str> = map
-                .keys()
-                .map(String::as_str)
+                .iter()
+                .map(|(k, _)| k)
                 .filter(|k| !(top && *k == "$schema"))
                 .collect();
             keys.sort_unstable();
@@ -75,13 +76,15 @@ fn canonical(v: &Value, out: &mut String, top: bool) {
                 if i > 0 {
                     out.push(',');
                 }
-                out.push_str(&Value::String(k.to_owned()).to_string());
+                push_json_string(out, k);
                 out.push(':');
-                canonical(&map[k], out, false);
+                if let Some(value) = map.get(k) {
+                    canonical(value, out, false);
+                }
             }
             out.push('}');
         }
-        Value::Array(items) => {
+        Node::Array(items) => {
             out.push('[');
             for (i, item) in items.iter().enumerate() {
                 if i > 0 {
@@ -91,7 +94,11 @@ fn canonical(v: &Value, out: &mut String, top: bool) {
             }
             out.push(']');
         }
-        scalar => out.push_str(&scalar.to_string()),
+        // As serde_json writes each.
+        Node::Null => out.push_str("null"),
+        Node::Bool(b) => out.push_str(if b { "true" } else { "false" }),
+        Node::Number(n) => out.push_str(&n.to_string()),
+        Node::String(s) => push_json_string(out, s),
     }
 }
 
@@ -100,7 +107,39 @@ mod tests {
     use super::*;
 
     fn fp(text: &str) -> Fingerprint {
-        Fingerprint::of_value(&serde_json::from_str(text).expect("json"))
+        Fingerprint::of_value(&serde_json::from_str::<serde_json::Value>(text).expect("json"))
+    }
+
+    /// The canonical text as the `Value` of a document gives it, written by serde_json itself
+    /// (its `Map` is sorted by key): what the hand-written one must equal.
+    fn serde_canonical(v: &serde_json::Value, top: bool) -> String {
+        let mut v = v.clone();
+        if top && let Some(m) = v.as_object_mut() {
+            m.remove("$schema");
+        }
+        v.to_string()
+    }
+
+    #[test]
+    fn the_canonical_text_is_serde_jsons_and_every_view_gives_it() {
+        for text in [
+            include_str!("../../schema/example.json"),
+            include_str!("../../../bench/schema.json"),
+            r#"{"$schema":"x","a\"b\\c\u0001\n":"\ud83d\ude00 é","n":[0,-1,1.5,1e300,-2.5e-7,18446744073709551615,-9223372036854775808,12345678901234567890],"k":{"b":false,"a":null,"a":true}}"#,
+        ] {
+            let value: serde_json::Value = serde_json::from_str(text).expect("json");
+            let borrowed = crate::json::BorrowedJson::parse(text).expect("json");
+            let mut ours = String::new();
+            canonical(&value, &mut ours, true);
+            assert_eq!(ours, serde_canonical(&value, true));
+            let mut from_borrowed = String::new();
+            canonical(&borrowed, &mut from_borrowed, true);
+            assert_eq!(from_borrowed, ours);
+            assert_eq!(
+                Fingerprint::of_value(&borrowed),
+                Fingerprint::of_value(&value)
+            );
+        }
     }
 
     #[test]

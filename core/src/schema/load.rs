@@ -6,7 +6,7 @@
 
 use crate::map::NameMap;
 
-use serde_json::{Map, Value};
+use crate::json::{BorrowedJson, JsonObject, JsonView, Node};
 
 use super::{
     ContextPolicy, DEFAULT_QUERY_ALLOWLIST, EventDef, Fingerprint, Identity, KeyEpoch,
@@ -52,7 +52,8 @@ pub struct SchemaErrors(pub Vec<SchemaError>);
 impl Schema {
     /// Parse and validate a schema, returning every problem at once.
     pub fn from_json(text: &str) -> Result<Schema, SchemaErrors> {
-        let value: Value = serde_json::from_str(text).map_err(|e| {
+        // Read in place (as the `Value` of the same text would read).
+        let value = BorrowedJson::parse(text).map_err(|e| {
             // serde_json's syntax errors carry no input text, only the position.
             SchemaErrors(vec![SchemaError {
                 path: String::new(),
@@ -62,8 +63,9 @@ impl Schema {
         Self::from_value(&value)
     }
 
-    /// Validate an already parsed schema document.
-    pub fn from_value(value: &Value) -> Result<Schema, SchemaErrors> {
+    /// Validate an already parsed schema document (a `serde_json::Value`, or any
+    /// [`JsonView`]).
+    pub fn from_value<V: JsonView>(value: &V) -> Result<Schema, SchemaErrors> {
         let mut r = Reader::default();
         let schema = r.schema(value);
         match schema {
@@ -103,18 +105,18 @@ impl Reader {
         });
     }
 
-    fn object<'a>(
+    fn object<'a, V: JsonView>(
         &mut self,
         path: &str,
-        v: &'a Value,
+        v: &'a V,
         allowed: &[&str],
-    ) -> Option<&'a Map<String, Value>> {
+    ) -> Option<&'a V::Object> {
         let Some(map) = v.as_object() else {
             self.err(path, "expected an object");
             return None;
         };
-        for key in map.keys() {
-            if !allowed.contains(&key.as_str()) {
+        for (key, _) in map.iter() {
+            if !allowed.contains(&key) {
                 self.err(
                     &join(path, key),
                     format!("unknown key (expected one of: {})", allowed.join(", ")),
@@ -124,25 +126,25 @@ impl Reader {
         Some(map)
     }
 
-    fn string(
+    fn string<O: JsonObject>(
         &mut self,
         path: &str,
-        map: &Map<String, Value>,
+        map: &O,
         key: &str,
         required: bool,
     ) -> Option<String> {
         let p = join(path, key);
-        match map.get(key) {
+        match map.get(key).map(JsonView::node) {
             None if required => {
                 self.err(&p, "missing");
                 None
             }
             None => None,
-            Some(Value::String(s)) if s.trim().is_empty() => {
+            Some(Node::String(s)) if s.trim().is_empty() => {
                 self.err(&p, "must not be empty");
                 None
             }
-            Some(Value::String(s)) => Some(s.clone()),
+            Some(Node::String(s)) => Some(s.to_owned()),
             Some(_) => {
                 self.err(&p, "expected a string");
                 None
@@ -150,18 +152,18 @@ impl Reader {
         }
     }
 
-    fn choice<T: Copy>(
+    fn choice<O: JsonObject, T: Copy>(
         &mut self,
         path: &str,
-        map: &Map<String, Value>,
+        map: &O,
         key: &str,
         options: &[(&str, T)],
         default: T,
     ) -> T {
         let p = join(path, key);
-        match map.get(key) {
+        match map.get(key).map(JsonView::node) {
             None => default,
-            Some(Value::String(s)) => match options.iter().find(|(name, _)| name == s) {
+            Some(Node::String(s)) => match options.iter().find(|(name, _)| *name == s) {
                 Some((_, v)) => *v,
                 None => {
                     let names: Vec<&str> = options.iter().map(|(n, _)| *n).collect();
@@ -176,15 +178,15 @@ impl Reader {
         }
     }
 
-    fn name_map<'a>(&mut self, path: &str, v: &'a Value) -> Vec<(String, &'a Value)> {
+    fn name_map<'a, V: JsonView>(&mut self, path: &str, v: &'a V) -> Vec<(String, &'a V)> {
         let Some(map) = v.as_object() else {
             self.err(path, "expected an object");
             return Vec::new();
         };
         let mut out = Vec::new();
-        for (name, value) in map {
+        for (name, value) in map.iter() {
             if valid_name(name) {
-                out.push((name.clone(), value));
+                out.push((name.to_owned(), value));
             } else {
                 self.err(
                     &join(path, name),
@@ -195,7 +197,7 @@ impl Reader {
         out
     }
 
-    fn schema(&mut self, v: &Value) -> Option<Schema> {
+    fn schema<V: JsonView>(&mut self, v: &V) -> Option<Schema> {
         let map = self.object(
             "",
             v,
@@ -286,7 +288,7 @@ impl Reader {
         })
     }
 
-    fn context(&mut self, v: &Value) -> ContextPolicy {
+    fn context<V: JsonView>(&mut self, v: &V) -> ContextPolicy {
         let d = ContextPolicy::default();
         let Some(map) = self.object(
             "context",
@@ -384,7 +386,7 @@ impl Reader {
         }
     }
 
-    fn query_allowlist(&mut self, v: &Value) -> Vec<String> {
+    fn query_allowlist<V: JsonView>(&mut self, v: &V) -> Vec<String> {
         let Some(items) = v.as_array() else {
             self.err("query_allowlist", "expected an array of parameter names");
             return Vec::new();
@@ -414,7 +416,7 @@ impl Reader {
         out
     }
 
-    fn routes(&mut self, v: &Value) -> Vec<Route> {
+    fn routes<V: JsonView>(&mut self, v: &V) -> Vec<Route> {
         let Some(items) = v.as_array() else {
             self.err(
                 "routes",
@@ -441,7 +443,7 @@ impl Reader {
         out
     }
 
-    fn purpose(&mut self, path: &str, map: &Map<String, Value>) -> Option<Purpose> {
+    fn purpose<O: JsonObject>(&mut self, path: &str, map: &O) -> Option<Purpose> {
         let p = self.string(path, map, "purpose", true)?;
         if p.contains('\n') {
             self.err(&join(path, "purpose"), "must be one line");
@@ -450,7 +452,7 @@ impl Reader {
         Some(Purpose(p))
     }
 
-    fn identity(&mut self, v: &Value) -> Identity {
+    fn identity<V: JsonView>(&mut self, v: &V) -> Identity {
         let mut identity = Identity::default();
         let Some(map) = self.object("identity", v, &["user_id", "groups", "traits"]) else {
             return identity;
@@ -480,10 +482,10 @@ impl Reader {
         identity
     }
 
-    fn events(&mut self, v: &Value) -> NameMap<EventDef> {
+    fn events<V: JsonView>(&mut self, v: &V) -> NameMap<EventDef> {
         let mut events = NameMap::new();
         let names = self.name_map("events", v);
-        if names.is_empty() && v.is_object() {
+        if names.is_empty() && v.as_object().is_some() {
             self.err("events", "declare at least one event");
         }
         for (name, def) in names {
@@ -507,9 +509,9 @@ impl Reader {
         events
     }
 
-    fn prop(&mut self, path: &str, v: &Value) -> Option<PropDef> {
-        let Some(ty) = v.get("type").and_then(Value::as_str) else {
-            if v.is_object() {
+    fn prop<V: JsonView>(&mut self, path: &str, v: &V) -> Option<PropDef> {
+        let Some(ty) = v.get("type").and_then(JsonView::as_str) else {
+            if v.as_object().is_some() {
                 self.err(
                     &join(path, "type"),
                     "missing (one of: enum, bool, integer, number, text, identifier, url)",
@@ -540,7 +542,7 @@ impl Reader {
             "enum" => self.enum_values(path, map),
             "integer" => self.integer(path, map),
             "number" => self.number(path, map),
-            "text" => match map.get("max_length").and_then(Value::as_u64) {
+            "text" => match map.get("max_length").and_then(JsonView::as_u64) {
                 Some(n) if (1..=MAX_TEXT_LENGTH as u64).contains(&n) => Some(PropKind::Text {
                     max_length: n as usize,
                 }),
@@ -562,9 +564,9 @@ impl Reader {
         })
     }
 
-    fn enum_values(&mut self, path: &str, map: &Map<String, Value>) -> Option<PropKind> {
+    fn enum_values<O: JsonObject>(&mut self, path: &str, map: &O) -> Option<PropKind> {
         let p = join(path, "values");
-        let Some(items) = map.get("values").and_then(Value::as_array) else {
+        let Some(items) = map.get("values").and_then(JsonView::as_array) else {
             self.err(path, "an enum needs a values array");
             return None;
         };
@@ -593,9 +595,9 @@ impl Reader {
         ok.then_some(PropKind::Enum { values })
     }
 
-    fn integer(&mut self, path: &str, map: &Map<String, Value>) -> Option<PropKind> {
-        let min = map.get("min").and_then(Value::as_i64);
-        let max = map.get("max").and_then(Value::as_i64);
+    fn integer<O: JsonObject>(&mut self, path: &str, map: &O) -> Option<PropKind> {
+        let min = map.get("min").and_then(JsonView::as_i64);
+        let max = map.get("max").and_then(JsonView::as_i64);
         if min.is_none() {
             self.err(&join(path, "min"), "an integer needs a whole-number min");
         }
@@ -612,7 +614,7 @@ impl Reader {
             Some(b) => {
                 let bounds: Option<Vec<i64>> = b
                     .as_array()
-                    .and_then(|a| a.iter().map(Value::as_i64).collect());
+                    .and_then(|a| a.iter().map(JsonView::as_i64).collect());
                 let Some(bounds) = bounds else {
                     self.err(&join(path, "buckets"), "expected an array of whole numbers");
                     return None;
@@ -631,9 +633,9 @@ impl Reader {
         Some(PropKind::Integer { min, max, buckets })
     }
 
-    fn number(&mut self, path: &str, map: &Map<String, Value>) -> Option<PropKind> {
-        let min = map.get("min").and_then(Value::as_f64);
-        let max = map.get("max").and_then(Value::as_f64);
+    fn number<O: JsonObject>(&mut self, path: &str, map: &O) -> Option<PropKind> {
+        let min = map.get("min").and_then(JsonView::as_f64);
+        let max = map.get("max").and_then(JsonView::as_f64);
         if min.is_none() {
             self.err(&join(path, "min"), "a number needs a min");
         }
@@ -650,7 +652,7 @@ impl Reader {
             Some(b) => {
                 let bounds: Option<Vec<f64>> = b
                     .as_array()
-                    .and_then(|a| a.iter().map(Value::as_f64).collect());
+                    .and_then(|a| a.iter().map(JsonView::as_f64).collect());
                 let Some(bounds) = bounds else {
                     self.err(&join(path, "buckets"), "expected an array of numbers");
                     return None;
