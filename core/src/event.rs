@@ -694,7 +694,13 @@ impl<'s> Pipeline<'s> {
                 }
             }
             if out.url.is_some() && out.url.as_deref() != url.as_deref() {
-                self.redact(|| "context.url", "url");
+                // The rule that shaped it: the path rule, a declared route, or the origin alone
+                // because no route matched.
+                let rule = match (policy.url, page) {
+                    (UrlPrecision::Path | UrlPrecision::Route, Ok(clean)) => clean.rule(),
+                    _ => "url",
+                };
+                self.redact(|| "context.url", rule);
             }
         }
         if let Some(r) = referrer.as_deref().filter(|r| !r.is_empty()) {

@@ -361,6 +361,14 @@ fn a_declared_route_keeps_a_name_in_the_path_from_leaving() {
             "{precision}"
         );
         assert!(!wire.to_string().contains("jane"), "{wire}");
+        // What a developer sees in debug mode: the rule that changed the page URL.
+        assert!(
+            out.redactions
+                .iter()
+                .any(|r| r.field == "context.url" && r.rule == "url:route"),
+            "{:?}",
+            out.redactions
+        );
         // The collector accepts what the browser sends, and refuses the page's own path.
         assert_eq!(verify_event(&wire, &s), Ok(event), "{precision}");
         let mut bad = wire.clone();
@@ -395,7 +403,21 @@ fn a_declared_route_keeps_a_name_in_the_path_from_leaving() {
         ("route", "https://app.example.com"),
     ] {
         let s = schema_with_routes(precision);
-        let v = sent(&clean(&s, &raw));
+        let out = clean(&s, &raw);
+        let rules: Vec<&str> = out
+            .redactions
+            .iter()
+            .filter(|r| r.field == "context.url")
+            .map(|r| r.rule.as_str())
+            .collect();
+        // Under "path" nothing changed this URL, so no rule is named.
+        let want_rules: &[&str] = if precision == "route" {
+            &["url:origin"]
+        } else {
+            &[]
+        };
+        assert_eq!(rules, want_rules, "{precision}");
+        let v = sent(&out);
         assert_eq!(v["context"]["url"], json!(want), "{precision}");
         assert_eq!(verify_event(&v, &s).map(|_| ()), Ok(()), "{precision}");
     }

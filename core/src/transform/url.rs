@@ -52,6 +52,7 @@ impl core::error::Error for UrlDrop {}
 pub struct CleanUrl {
     url: String,
     host: String,
+    rule: &'static str,
 }
 
 impl CleanUrl {
@@ -68,6 +69,12 @@ impl CleanUrl {
     /// The host: lowercase, without port; an IPv6 literal keeps its brackets.
     pub fn host(&self) -> &str {
         &self.host
+    }
+
+    /// The rule that shaped it, as a redaction names it: `url` (the path rule), `url:route` (a
+    /// declared route matched) or `url:origin` (`routes_only`, and no route matched).
+    pub fn rule(&self) -> &'static str {
+        self.rule
     }
 
     /// Accept `s` only if it is already clean: cleaning it again (allowing exactly the
@@ -163,6 +170,7 @@ pub fn clean_page_url_routed(
         return Ok(CleanUrl {
             url: parts.origin(),
             host: parts.host,
+            rule: "url:origin",
         });
     }
 
@@ -219,6 +227,7 @@ pub fn clean_page_url_routed(
     Ok(CleanUrl {
         url,
         host: parts.host,
+        rule: "url",
     })
 }
 
@@ -245,6 +254,7 @@ fn routed(
     Ok(CleanUrl {
         url,
         host: parts.host.clone(),
+        rule: "url:route",
     })
 }
 
@@ -1196,6 +1206,14 @@ mod tests {
             assert_eq!(run(raw, false), path, "path: {raw}");
             assert_eq!(run(raw, true), route, "route: {raw}");
         }
+        // Each result names the rule that shaped it, for the redaction an auditor sees.
+        let rule = |raw: &str, routes_only| {
+            clean_page_url_routed(raw, &utm(), &routes, routes_only, 2048).map(|c| c.rule())
+        };
+        assert_eq!(rule("https://x.io/people/ada", false), Ok("url:route"));
+        assert_eq!(rule("https://x.io/pricing", false), Ok("url"));
+        assert_eq!(rule("https://x.io/pricing", true), Ok("url:origin"));
+        assert_eq!(rule("https://x.io/people/ada", true), Ok("url:route"));
         // The first route that matches is the one sent.
         let first = parse_routes(&["/people/:person", "/people/me"]);
         assert_eq!(
