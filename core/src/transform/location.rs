@@ -380,22 +380,25 @@ mod tests {
     }
 
     #[test]
-    fn far_north_falls_back_to_country() {
-        let raw = RawLocation {
-            country: Some("NO".into()),
-            lat: Some(69.65),
-            lon: Some(18.96),
-            ..Default::default()
-        };
-        let (out, drops) = run(raw, LocationPrecision::Grid);
-        assert_eq!(
-            serde_json::to_string(&out).expect("json"),
-            r#"{"country":"NO"}"#
-        );
-        assert_eq!(
-            drops,
-            ["context.location.coordinates: area too small to keep"]
-        );
+    fn far_north_and_sparse_cells_fall_back_to_country() {
+        // Past 60°, and a populated-table cell with too few people (Alice Springs).
+        for (country, lat, lon) in [("NO", 69.65, 18.96), ("AU", -23.7, 133.87)] {
+            let raw = RawLocation {
+                country: Some(country.into()),
+                lat: Some(lat),
+                lon: Some(lon),
+                ..Default::default()
+            };
+            let (out, drops) = run(raw, LocationPrecision::Grid);
+            assert_eq!(
+                serde_json::to_string(&out).expect("json"),
+                format!(r#"{{"country":"{country}"}}"#)
+            );
+            assert_eq!(
+                drops,
+                ["context.location.coordinates: area too small to keep"]
+            );
+        }
     }
 
     #[test]
@@ -499,24 +502,5 @@ mod tests {
             );
             assert_eq!(GridCell::containing(lat, lon), None, "{place}");
         }
-    }
-
-    #[test]
-    fn a_sparse_cell_falls_back_to_country() {
-        let raw = RawLocation {
-            country: Some("AU".into()),
-            lat: Some(-23.7),
-            lon: Some(133.87),
-            ..Default::default()
-        };
-        let (out, drops) = run(raw, LocationPrecision::Grid);
-        assert_eq!(
-            serde_json::to_string(&out).expect("json"),
-            r#"{"country":"AU"}"#
-        );
-        assert_eq!(
-            drops,
-            ["context.location.coordinates: area too small to keep"]
-        );
     }
 }
